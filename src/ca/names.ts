@@ -1,0 +1,44 @@
+// Validation of the names a certificate is issued for: DNS names (RFC 1123, optional leading
+// wildcard label) and IP addresses. Names are lowercased, as browsers and Go compare them.
+import { isIP } from 'node:net';
+import { UsageError } from '../config/errors.js';
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Returns the lowercase DNS name, or throws a one-line error saying what is wrong with it. */
+export function validateDnsName(input: string): string {
+  const name = input.trim().toLowerCase().replace(/\.$/, '');
+  const bad = (why: string) => new UsageError(`invalid DNS name ${JSON.stringify(input)}: ${why}`);
+  if (name.length === 0) throw bad('empty');
+  if (name.length > 253) throw bad(`${name.length} characters, more than 253`);
+  if (isIP(name)) throw bad('an IP address; give it with --ip-addresses');
+  const labels = name.split('.');
+  labels.forEach((label, i) => {
+    if (label === '') throw bad('empty label');
+    if (label === '*') {
+      if (i !== 0) throw bad('a wildcard is only allowed as the leftmost label');
+      if (labels.length < 3) throw bad('a wildcard needs at least two labels after it');
+      return;
+    }
+    if (label.length > 63) throw bad(`label '${label.slice(0, 16)}…' is longer than 63 characters`);
+    if (!LABEL.test(label)) {
+      const ch = [...label].find((c) => !/[a-z0-9-]/.test(c));
+      throw bad(
+        ch ? `character ${JSON.stringify(ch)} is not allowed` : `label '${label}' starts or ends with '-'`,
+      );
+    }
+  });
+  return name;
+}
+
+/** Returns the IP address in canonical form, or throws. */
+export function validateIp(input: string): string {
+  const ip = input.trim().replace(/^\[(.*)\]$/, '$1');
+  if (!isIP(ip)) throw new UsageError(`invalid IP address ${JSON.stringify(input)}`);
+  return ip.toLowerCase();
+}
+
+/** minica's folder name for a leaf: its first name, with '*' made filesystem-safe. */
+export function folderName(firstName: string): string {
+  return firstName.replace(/\*/g, '_').replace(/:/g, '_');
+}

@@ -1,0 +1,116 @@
+// The on-disk layout, compatible with minica so the seed's paths carry over:
+//   <out>/minica.pem, <out>/minica-key.pem, <out>/<first name>/cert.pem, <out>/<first name>/key.pem
+// Every file of one run is written to a temporary name first and renamed into place only when all
+// of them were written, so a failure leaves nothing half-written. Keys are 0600 in 0700 folders.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CommandError } from '../config/errors.js';
+import { importKey, type KeyMaterial } from './issue.js';
+import { folderName } from './names.js';
+
+export const ROOT_CERT = 'minica.pem';
+export const ROOT_KEY = 'minica-key.pem';
+
+export function rootPaths(out: string) {
+  return { cert: join(out, ROOT_CERT), key: join(out, ROOT_KEY) };
+}
+
+export function leafPaths(out: string, firstName: string) {
+  const dir = join(out, folderName(firstName));
+  return { dir, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+}
+
+export interface LoadedRoot {
+  certPem: string;
+  key: KeyMaterial;
+}
+
+/**
+ * Loads an existing root, or returns undefined when neither file exists. A half-present root, a
+ * file that is not what it should be, or a key that does not match the certificate is an error:
+ * the root is never silently replaced.
+ */
+export async function loadRoot(out: string): Promise<LoadedRoot | undefined> {
+  const p = rootPaths(out);
+  const hasCert = existsSync(p.cert);
+  const hasKey = existsSync(p.key);
+  if (!hasCert && !hasKey) return undefined;
+  if (!hasCert) throw new CommandError(`${p.key} exists but ${p.cert} is missing; restore it or remove both`);
+  if (!hasKey) throw new CommandError(`${p.cert} exists but ${p.key} is missing; restore it or remove both`);
+  const certPem = read(p.cert);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    throw new CommandError(`${p.cert} is not a valid PEM certificate`);
+  }
+  if (!cert.ca) throw new CommandError(`${p.cert} is not a CA certificate`);
+  const keyPem = read(p.key);
+  let keyObject;
+  try {
+    keyObject = createPrivateKey(keyPem);
+  } catch {
+    throw new CommandError(`${p.key} is not a valid PEM private key`);
+  }
+  if (!cert.checkPrivateKey(keyObject))
+    throw new CommandError(`${p.key} does not match the certificate ${p.cert}`);
+  if (new Date(cert.validTo).getTime() < Date.now())
+    throw new CommandError(`root CA ${p.cert} expired on ${new Date(cert.validTo).toISOString()}`);
+  let key: KeyMaterial;
+  try {
+    key = await importKey(keyPem);
+  } catch (err) {
+    throw new CommandError(`${p.key}: ${(err as Error).message}`);
+  }
+  return { certPem, key };
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CommandError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+export interface PendingFile {
+  path: string;
+  data: string;
+  secret: boolean;
+}
+
+/** Writes all files or none. Folders that have to be made are made 0700. */
+export function writeAllOrNothing(files: PendingFile[]): void {
+  const made: string[] = [];
+  const temps: { tmp: string; path: string }[] = [];
+  try {
+    for (const f of files) {
+      const dir = dirname(f.path);
+      if (!existsSync(dir)) {
+        // Record which folders this run creates, so a failure removes them again.
+        let d = dir;
+        const chain: string[] = [];
+        while (!existsSync(d)) {
+          chain.unshift(d);
+          d = dirname(d);
+        }
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        made.push(...chain.reverse());
+      } else if (!statSync(dir).isDirectory()) {
+        throw new CommandError(`${dir} is not a folder`);
+      }
+      const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+      writeFileSync(tmp, f.data, { mode: f.secret ? 0o600 : 0o644, flag: 'wx' });
+      temps.push({ tmp, path: f.path });
+    }
+    for (const t of temps) renameSync(t.tmp, t.path);
+  } catch (err) {
+    for (const t of temps) rmSync(t.tmp, { force: true });
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+    if (err instanceof CommandError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new CommandError(`cannot write to ${e.path ?? 'output folder'}: ${e.code ?? e.message}`);
+  }
+}
