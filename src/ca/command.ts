@@ -1,6 +1,7 @@
 // `tlsecho ca`: the seed's minica, in TypeScript. Creates (or reuses) a root CA and issues a
 // server certificate for the three server names, or for the names given; `tlsecho ca fingerprint`
-// prints the root's SHA-256 fingerprint for clients to pin.
+// prints the root's SHA-256 fingerprint for clients to pin; `install`/`uninstall` add the root to
+// (or remove it from) the NSS databases of Chromium and Firefox on Linux.
 import { existsSync, readFileSync } from 'node:fs';
 import { defineCommand } from '../command.js';
 import { CommandError, UsageError } from '../config/errors.js';
@@ -10,6 +11,7 @@ import { fingerprintOfPem } from './fingerprint.js';
 import { issueCertificates } from './api.js';
 import { MAX_LEAF_DAYS, type KeyAlg } from './issue.js';
 import { rootPaths } from './store.js';
+import { trustAction } from './trust-command.js';
 
 export const caOptions = {
   domains: opt({
@@ -49,18 +51,25 @@ export const caOptions = {
     env: false,
     description: "with 'fingerprint': output form",
   }),
+  'nss-db': opt({
+    kind: 'list',
+    description:
+      "with 'install'/'uninstall': only these NSS database folders (default: ~/.pki/nssdb, Firefox profiles)",
+  }),
 };
 
 export const command = defineCommand({
   name: 'ca',
   summary: 'create a root CA and issue certificates (minica layout)',
-  usage: 'tlsecho ca [issue|fingerprint] [options]',
+  usage: 'tlsecho ca [issue|fingerprint|install|uninstall] [options]',
   options: caOptions,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (sub === 'fingerprint') return printFingerprint(o.out, o.format);
-    if (sub !== 'issue') throw new UsageError(`unknown ca action '${sub}' (actions: issue, fingerprint)`);
+    if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db']);
+    if (sub !== 'issue')
+      throw new UsageError(`unknown ca action '${sub}' (actions: issue, fingerprint, install, uninstall)`);
 
     const explicit = o.domains !== undefined || o['ip-addresses'] !== undefined;
     const useDefaults = !explicit && o.client === undefined;

@@ -89,15 +89,15 @@ export function writeAllOrNothing(files: PendingFile[]): void {
     for (const f of files) {
       const dir = dirname(f.path);
       if (!existsSync(dir)) {
-        // Record which folders this run creates, so a failure removes them again.
-        let d = dir;
+        // One level at a time, recording each folder this run creates so a failure removes it
+        // again (and because recursive mkdir spins forever where the kernel answers ENOENT for
+        // an existing parent, as /proc does).
         const chain: string[] = [];
-        while (!existsSync(d)) {
-          chain.unshift(d);
-          d = dirname(d);
+        for (let d = dir; !existsSync(d); d = dirname(d)) chain.unshift(d);
+        for (const d of chain) {
+          mkdirSync(d, { mode: 0o700 });
+          made.unshift(d);
         }
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        made.push(...chain.reverse());
       } else if (!statSync(dir).isDirectory()) {
         throw new CommandError(`${dir} is not a folder`);
       }

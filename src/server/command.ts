@@ -1,9 +1,58 @@
-// Placeholder until the server issue lands: the command exists but says so.
-import type { Command } from '../command.js';
-import { CommandError } from '../config/errors.js';
+// `tlsecho server`: the echo server of both seeds (the HTTPS echo and the ponger) with the
+// plain-HTTP /root_ca endpoint. One process by default; `--workers N` forks on node:cluster.
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { defineCommand } from '../command.js';
+import { runPrimary, runWorker, readyFields } from './cluster.js';
+import { checkSettings, startServer } from './index.js';
+import { createLogger, flushLogs, type Logger } from './logging.js';
+import { fromFlags, serverOptions } from './options.js';
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'server',
-  summary: 'not built yet',
-  run: () => Promise.reject(new CommandError('tlsecho server is not built yet')),
-};
+  summary: 'run the HTTPS echo server (+ /ping) and the plain-HTTP /root_ca endpoint',
+  options: serverOptions,
+  async action(flags) {
+    const settings = fromFlags(flags);
+    checkSettings(settings);
+    const workers = flags.workers === 0 ? availableParallelism() : flags.workers;
+    const logOpts = { format: settings.logFormat, level: settings.logLevel };
+    if (cluster.isWorker) {
+      // Workers share the primary's stdout: one write per line keeps lines whole.
+      const logger = createLogger({ ...logOpts, sync: true, base: { worker: cluster.worker?.id } });
+      exitWith(await runWorker(settings, logger));
+    }
+    const logger = createLogger(logOpts);
+    if (workers > 1) exitWith(await runPrimary(settings, logger, workers));
+    exitWith(await runSingle(settings, logger));
+  },
+});
+
+async function runSingle(settings: ReturnType<typeof fromFlags>, logger: Logger): Promise<number> {
+  const server = await startServer({ ...settings, logger });
+  logger.info(readyFields(server, server.material(), 1), 'ready');
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signal === 'SIGHUP') return void server.reload();
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        return resolve(1);
+      }
+      stopping = true;
+      logger.info({ signal, timeout_ms: settings.shutdownTimeoutMs }, 'shutting down');
+      server.shutdown({ delayMs: settings.shutdownDelayMs }).then((clean) => {
+        if (clean) logger.info('stopped');
+        else logger.warn('stopped: in-flight requests were cut at --shutdown-timeout');
+        resolve(clean ? 0 : 1);
+      });
+    };
+    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, onSignal);
+  });
+}
+
+/** Writes out buffered log lines, then exits (a server must not linger on a stray handle). */
+function exitWith(code: number): never {
+  flushLogs();
+  process.exit(code);
+}

@@ -1,0 +1,125 @@
+// The benchmark's knobs: flags over TLSECHO_BENCH_* environment variables over defaults, through
+// the same configuration layer as the CLI (src/config/options.ts).
+import { fileURLToPath } from 'node:url';
+import { opt, resolveOptions, helpText, type Resolved } from '../src/config/options.js';
+import { UsageError } from '../src/config/errors.js';
+
+export const SCENARIOS = ['echo', 'ping', 'json', 'handshake', 'full-handshake'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+const env = (name: string) => `TLSECHO_BENCH_${name}`;
+
+export const benchOptions = {
+  duration: opt({
+    kind: 'duration',
+    min: 1000,
+    max: 300_000,
+    default: 5000,
+    env: env('DURATION'),
+    description: 'length of each wrk run',
+  }),
+  rounds: opt({
+    kind: 'int',
+    min: 1,
+    max: 20,
+    default: 3,
+    env: env('ROUNDS'),
+    description: 'rounds per scenario (servers alternate; the median is reported)',
+  }),
+  warmup: opt({
+    kind: 'duration',
+    min: 0,
+    max: 60_000,
+    default: 2000,
+    env: env('WARMUP'),
+    description: 'keep-alive warm-up run per server before the rounds',
+  }),
+  connections: opt({
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    default: 32,
+    env: env('CONNECTIONS'),
+    description: 'wrk connections',
+  }),
+  threads: opt({ kind: 'int', min: 1, max: 64, default: 1, env: env('THREADS'), description: 'wrk threads' }),
+  scenarios: opt({
+    kind: 'list',
+    default: [...SCENARIOS],
+    env: env('SCENARIOS'),
+    description: `scenarios to run (${SCENARIOS.join(', ')})`,
+  }),
+  'handshake-clients': opt({
+    kind: 'int',
+    min: 1,
+    max: 64,
+    default: 4,
+    env: env('HANDSHAKE_CLIENTS'),
+    description: "parallel 'openssl s_time -new' processes for the full-handshake scenario",
+  }),
+  'tlsecho-args': opt({
+    kind: 'string',
+    default: '--workers 0',
+    env: env('TLSECHO_ARGS'),
+    description:
+      "extra flags for 'tlsecho server', space-separated; the default uses every CPU, as nginx's worker_processes auto",
+  }),
+  'nginx-access-log': opt({
+    kind: 'bool',
+    default: false,
+    env: env('NGINX_ACCESS_LOG'),
+    description: 'let nginx write an access log (to a file) like tlsecho does, instead of access_log off',
+  }),
+  'ca-reps': opt({
+    kind: 'int',
+    min: 0,
+    max: 50,
+    default: 5,
+    env: env('CA_REPS'),
+    description: "repetitions of 'tlsecho ca' and of the openssl equivalent (0 skips)",
+  }),
+  'startup-reps': opt({
+    kind: 'int',
+    min: 0,
+    max: 20,
+    default: 3,
+    env: env('STARTUP_REPS'),
+    description: 'extra start-to-ready measurements of tlsecho server',
+  }),
+  cli: opt({
+    kind: 'string',
+    default: fileURLToPath(new URL('../src/cli.js', import.meta.url)),
+    env: env('CLI'),
+    description: 'the tlsecho CLI to benchmark (default: this build)',
+  }),
+  results: opt({
+    kind: 'string',
+    default: fileURLToPath(new URL('../../bench/results', import.meta.url)),
+    env: env('RESULTS'),
+    description: 'folder for the JSON results',
+  }),
+};
+
+export type BenchOptions = Resolved<typeof benchOptions> & { scenarios: ScenarioName[] };
+
+/** Parses argv and the environment; returns undefined after printing --help. */
+export function parseBenchOptions(argv: string[], environment = process.env): BenchOptions | undefined {
+  const { values, positionals, help } = resolveOptions(benchOptions, argv, environment);
+  if (help) {
+    process.stdout.write(
+      helpText(
+        'bench',
+        'tlsecho server against nginx with wrk',
+        'npm run bench -- [options]',
+        benchOptions,
+      ).replace(/^tlsecho bench/, 'bench'),
+    );
+    return undefined;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  for (const s of values.scenarios)
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      throw new UsageError(`unknown scenario '${s}' (scenarios: ${SCENARIOS.join(', ')})`);
+  if (values.scenarios.length === 0) throw new UsageError('--scenarios is empty');
+  return values as BenchOptions;
+}

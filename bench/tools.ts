@@ -1,0 +1,48 @@
+// The external programs the benchmark drives: wrk (load), nginx (the reference), openssl (the CA
+// comparison). Missing ones are installed from Debian's packages when running as root.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { CommandError } from '../src/config/errors.js';
+
+const PACKAGES: Record<string, string> = { wrk: 'wrk', nginx: 'nginx-light', openssl: 'openssl' };
+
+export function which(program: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/sbin', '/sbin')) {
+    try {
+      accessSync(`${dir}/${program}`, constants.X_OK);
+      return `${dir}/${program}`;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+/** Absolute paths of wrk, nginx and openssl, installing the missing packages if we may. */
+export function ensureTools(): Record<'wrk' | 'nginx' | 'openssl', string> {
+  const missing = Object.keys(PACKAGES).filter((p) => !which(p));
+  if (missing.length) {
+    const pkgs = missing.map((p) => PACKAGES[p]!);
+    if (process.getuid?.() !== 0 || !which('apt-get'))
+      throw new CommandError(`missing ${missing.join(', ')}: install the packages ${pkgs.join(' ')}`);
+    process.stderr.write(`bench: installing ${pkgs.join(' ')} with apt-get\n`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], {
+      stdio: 'inherit',
+      env,
+    });
+  }
+  const path = (p: string) => {
+    const found = which(p);
+    if (!found) throw new CommandError(`${p} is still missing after installing ${PACKAGES[p]}`);
+    return found;
+  };
+  return { wrk: path('wrk'), nginx: path('nginx'), openssl: path('openssl') };
+}
+
+/** One line naming a tool's version, for the results file. */
+export function versionOf(path: string, args: string[]): string {
+  const r = spawnSync(path, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim()) ?? 'unknown';
+}

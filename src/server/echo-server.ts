@@ -1,0 +1,173 @@
+// One server process: the HTTPS echo and the plain-HTTP port, with their limits, metrics and logs.
+// Used directly by startServer() and by each worker of `--workers N`.
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { CommandError } from '../config/errors.js';
+import { serverFacts } from './echo.js';
+import { computeFacts, plainIp, serverNameLabeler } from './facts.js';
+import { httpHandler } from './http-plain.js';
+import { httpsHandler } from './https-app.js';
+import { handshakeFailureReason, ServerMetrics } from './metrics.js';
+import type { Settings } from './options.js';
+import { drainAndClose } from './shutdown.js';
+import type { ServerState } from './state.js';
+import { secureContextOptions, tlsServerOptions } from './tls-context.js';
+import { sniffTls, type NotTls } from './tls-front.js';
+import type { TlsMaterial } from './tls-material.js';
+
+export interface EchoServer {
+  state: ServerState;
+  listen(): Promise<{ httpsPort: number; httpPort: number }>;
+  /** Serves new connections with this certificate (already validated). */
+  applyMaterial(m: TlsMaterial): void;
+  /** Graceful stop; true when in-flight requests finished before the deadline. */
+  shutdown(opts?: { delayMs?: number }): Promise<boolean>;
+}
+
+/** Node's HTTP limits from the settings (all per connection; the cap is per port and process). */
+function httpLimits(s: Settings): http.ServerOptions {
+  return {
+    maxHeaderSize: s.maxHeaderSize,
+    headersTimeout: s.headerTimeoutMs,
+    requestTimeout: s.requestTimeoutMs,
+    keepAliveTimeout: s.keepAliveTimeoutMs,
+    // Node checks the two timeouts on this interval (default 30 s, far too coarse for them).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.headerTimeoutMs / 4))),
+  };
+}
+
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+/** Answers malformed, oversized or too slow requests the way Node does, and counts them. */
+function onClientError(state: ServerState, server: 'https' | 'http') {
+  return (err: NodeJS.ErrnoException, socket: Socket) => {
+    const status = CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request';
+    if (err.code !== 'ECONNRESET') {
+      const client = plainIp(socket.remoteAddress);
+      state.logger.info({ client, code: err.code, status: Number(status.slice(0, 3)) }, `rejected request on ${server} port`);
+      if (server === 'https') state.metrics.requests.inc({ route: 'other', status: status.slice(0, 3), server_name: 'n/a' });
+      else state.metrics.httpRequests.inc({ route: 'other', status: status.slice(0, 3) });
+    }
+    if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+      const body = `${status}\n`;
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
+}
+
+function listen(server: http.Server, port: number, host: string | undefined, flag: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = `${host ?? 'all interfaces'} port ${port} (${flag})`;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'address already in use'
+          : err.code === 'EACCES'
+            ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)'
+            : err.code === 'EADDRNOTAVAIL'
+              ? 'no such local address'
+              : err.message;
+      reject(new CommandError(`cannot listen on ${where}: ${why}`));
+    };
+    server.once('error', onError);
+    server.listen({ port, host }, () => {
+      server.off('error', onError);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+export function createEchoServer(opts: {
+  settings: Settings;
+  material: TlsMaterial;
+  ticketKeys: Buffer;
+  logger: Logger;
+  metrics?: ServerMetrics;
+  /** Prometheus text for /metrics; defaults to this process's registry. */
+  metricsText?: () => Promise<string>;
+}): EchoServer {
+  const { settings, material, ticketKeys, logger } = opts;
+  const metrics = opts.metrics ?? new ServerMetrics();
+  const state: ServerState = {
+    settings,
+    logger,
+    metrics,
+    material,
+    facts: serverFacts(material.caFingerprint.colon),
+    serverNameLabel: serverNameLabeler(material.leaf.names),
+    ready: false,
+    shuttingDown: false,
+    httpsPort: settings.httpsPort,
+    httpPort: settings.httpPort,
+    metricsText: opts.metricsText ?? (() => metrics.registry.metrics()),
+  };
+  metrics.notAfter.set(material.leaf.notAfter.getTime() / 1000);
+
+  const httpsServer = https.createServer(
+    { ...tlsServerOptions(material, ticketKeys, settings.handshakeTimeoutMs), ...httpLimits(settings) },
+    httpsHandler(state),
+  );
+  const httpServer = http.createServer(httpLimits(settings), httpHandler(state));
+  for (const s of [httpsServer, httpServer]) s.maxConnections = settings.maxConnections;
+  httpsServer.on('clientError', onClientError(state, 'https'));
+  httpServer.on('clientError', onClientError(state, 'http'));
+
+  // Facts are computed once per connection, before the HTTP parser sees the first request.
+  httpsServer.prependListener('secureConnection', (socket: TLSSocket) => {
+    const f = computeFacts(socket, state.serverNameLabel);
+    metrics.handshakes.inc({ version: f.tlsVersion, resumed: String(f.resumed) });
+  });
+  httpsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const reason = handshakeFailureReason(err);
+    metrics.handshakeFailures.inc({ reason });
+    logger.info({ client: plainIp(socket.remoteAddress), reason, error: err.code ?? err.message }, 'TLS handshake failed');
+  });
+  sniffTls(httpsServer, {
+    httpPort: () => state.httpPort,
+    firstByteTimeoutMs: settings.handshakeTimeoutMs,
+    onReject: (socket: Socket, why: NotTls) => {
+      metrics.handshakeFailures.inc({ reason: why });
+      const client = plainIp(socket.remoteAddress);
+      if (why === 'plain_http') logger.info({ client, status: 400 }, 'plain HTTP request on the HTTPS port');
+      else logger.debug({ client, reason: why }, 'not a TLS connection');
+    },
+  });
+
+  return {
+    state,
+    async listen() {
+      const httpsPort = await listen(httpsServer, settings.httpsPort, settings.host, '--https-port');
+      let httpPort: number;
+      try {
+        httpPort = await listen(httpServer, settings.httpPort, settings.host, '--http-port');
+      } catch (err) {
+        httpsServer.close();
+        throw err;
+      }
+      state.httpsPort = httpsPort;
+      state.httpPort = httpPort;
+      state.ready = true;
+      return { httpsPort, httpPort };
+    },
+    applyMaterial(m) {
+      httpsServer.setSecureContext(secureContextOptions(m, ticketKeys));
+      state.material = m;
+      state.facts = serverFacts(m.caFingerprint.colon);
+      state.serverNameLabel = serverNameLabeler(m.leaf.names);
+      metrics.notAfter.set(m.leaf.notAfter.getTime() / 1000);
+    },
+    shutdown(o = {}) {
+      return drainAndClose(state, [httpsServer, httpServer], {
+        delayMs: o.delayMs ?? 0,
+        timeoutMs: settings.shutdownTimeoutMs,
+      });
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// The echo page for browsers: self-contained (no scripts, no external assets), one inline style
+// allowed by its hash in a strict Content-Security-Policy, light and dark via prefers-color-scheme.
+import { createHash } from 'node:crypto';
+import type { EchoDocument } from './echo.js';
+
+const STYLE = `
+:root{color-scheme:light dark;--bg:#fbfbfc;--fg:#16181d;--muted:#555b66;--card:#fff;--line:#d8dbe2;--accent:#0b5cad;--ok:#116329}
+@media (prefers-color-scheme:dark){:root{--bg:#111318;--fg:#e8eaee;--muted:#a3a9b4;--card:#1a1d24;--line:#323743;--accent:#7cb7ff;--ok:#6fd58a}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:46rem;margin:0 auto;padding:2rem 1.25rem}
+h1{font-size:1.35rem;margin:0 0 .25rem}
+h2{font-size:1.05rem;margin:0 0 .5rem}
+p{margin:.25rem 0 1rem;color:var(--muted)}
+.echo{font:1.05rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--card);border:1px solid var(--line);border-left:4px solid var(--ok);border-radius:6px;padding:.85rem 1rem;margin:0 0 1.5rem;overflow-wrap:anywhere}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.45rem 1.25rem;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:1rem 1.25rem;margin:0 0 1.5rem}
+dt{font-weight:600}
+dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
+a{color:var(--accent)}
+a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+@media (max-width:34rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}
+`;
+
+const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+
+/** Sent with the page: nothing may load or run but the page's own style. */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${STYLE_HASH}'`,
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+function row(term: string, value: string | null | undefined, fallback: string): string {
+  return `<dt>${term}</dt><dd>${escapeHtml(value ?? fallback)}</dd>`;
+}
+
+export function renderPage(d: EchoDocument): string {
+  const cc = d.client_certificate;
+  const rows = [
+    row('Client IP', `${d.client_ip} (port ${d.client_port})`, ''),
+    row('Server name (SNI)', d.server_name, 'none sent'),
+    row('Host header', d.host, 'none sent'),
+    row('TLS version', d.tls_version, ''),
+    row('Cipher', d.cipher, ''),
+    row('ALPN', d.alpn, 'none negotiated'),
+    row('Session resumed', d.session_resumed ? 'yes' : 'no', ''),
+    row('Client certificate', cc ? cc.subject : null, 'none (mutual TLS is off)'),
+    ...(cc ? [row('Client cert issuer', cc.issuer, ''), row('Client cert SHA-256', cc.fingerprint_sha256, '')] : []),
+    row('Served by', d.served_by, ''),
+    row('Root CA SHA-256', d.root_ca_fingerprint_sha256, ''),
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>tlsecho: ${escapeHtml(d.server_name ?? 'no SNI')}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>Verified TLS connection</h1>
+<p>What this server saw of your connection.</p>
+<p class="echo" role="status">${escapeHtml(d.message)}</p>
+<h2 id="facts">Connection details</h2>
+<dl aria-labelledby="facts">
+${rows.join('\n')}
+</dl>
+<p><a href="/?format=json">This page as JSON</a> · <a href="/?format=text">as the text line</a> · compare the root CA fingerprint with <code>tlsecho ca fingerprint</code>.</p>
+</main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,185 @@
+// The options of `tlsecho server` (flags, TLSECHO_* / MX_* variables, --config YAML) and the
+// programmatic form that startServer() takes. Defaults follow docs/architecture.md.
+import { join } from 'node:path';
+import { opt, type Resolved } from '../config/options.js';
+import { certsPathOption, domainOption } from '../config/shared.js';
+
+export const serverOptions = {
+  'https-port': opt({ kind: 'int', min: 0, max: 65535, default: 8443, description: 'HTTPS port (echo, /ping)' }),
+  'http-port': opt({
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    default: 8080,
+    description: 'plain-HTTP port (/root_ca, /healthz, /readyz, /metrics)',
+  }),
+  host: opt({ kind: 'string', description: 'address to listen on (default: all interfaces, IPv4 and IPv6)' }),
+  domain: domainOption,
+  'certs-path': certsPathOption,
+  'cert-file': opt({
+    kind: 'string',
+    env: 'MX_certfile',
+    description: 'server certificate PEM, leaf first (default: <certs-path>/server1.<domain>/cert.pem)',
+  }),
+  'key-file': opt({
+    kind: 'string',
+    env: 'MX_keyfile',
+    description: 'private key PEM of the certificate (default: <certs-path>/server1.<domain>/key.pem)',
+  }),
+  'ca-file': opt({
+    kind: 'string',
+    env: 'MX_cafile',
+    description: 'root CA PEM served at /root_ca (default: <certs-path>/minica.pem)',
+  }),
+  'client-ca': opt({
+    kind: 'string',
+    description: 'mutual TLS: require client certificates issued by this CA PEM',
+  }),
+  workers: opt({
+    kind: 'int',
+    min: 0,
+    max: 256,
+    default: 1,
+    description: 'worker processes (0 = one per available CPU; in containers keep 1 and scale replicas)',
+  }),
+  'log-format': opt({
+    kind: 'string',
+    choices: ['text', 'json'] as const,
+    default: 'text',
+    description: 'log line format',
+  }),
+  'log-level': opt({
+    kind: 'string',
+    choices: ['debug', 'info', 'warn', 'error', 'silent'] as const,
+    default: 'info',
+    description: 'lowest level logged',
+  }),
+  'access-log': opt({ kind: 'bool', default: true, description: 'log one line per request' }),
+  'reload-interval': opt({
+    kind: 'duration',
+    min: 0,
+    default: 5000,
+    description: 'how often to check the certificate files for changes (0 = never; SIGHUP reloads at once)',
+  }),
+  'handshake-timeout': opt({ kind: 'duration', min: 100, default: 10_000, description: 'TLS handshake timeout' }),
+  'header-timeout': opt({
+    kind: 'duration',
+    min: 100,
+    default: 10_000,
+    description: 'time allowed to receive the request headers (slowloris guard)',
+  }),
+  'request-timeout': opt({
+    kind: 'duration',
+    min: 100,
+    default: 30_000,
+    description: 'time allowed to receive a whole request',
+  }),
+  'keep-alive-timeout': opt({
+    kind: 'duration',
+    min: 0,
+    default: 5000,
+    description: 'idle time before a keep-alive connection is closed',
+  }),
+  'max-header-size': opt({
+    kind: 'int',
+    min: 1024,
+    max: 1 << 20,
+    default: 16_384,
+    description: 'largest request header block in bytes (larger gets 431)',
+  }),
+  'max-connections': opt({
+    kind: 'int',
+    min: 1,
+    default: 10_000,
+    description: 'open connections per port and process before new ones are dropped',
+  }),
+  'shutdown-timeout': opt({
+    kind: 'duration',
+    min: 0,
+    default: 10_000,
+    description: 'on SIGTERM/SIGINT, time for in-flight requests to finish before a forced exit',
+  }),
+  'shutdown-delay': opt({
+    kind: 'duration',
+    min: 0,
+    default: 0,
+    description: 'on SIGTERM/SIGINT, keep serving with /readyz failing this long first (load balancers)',
+  }),
+};
+
+export type ServerFlags = Resolved<typeof serverOptions>;
+
+/** What startServer() takes; everything but the three files has a default. */
+export interface ServerOptions {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  clientCaFile?: string;
+  httpsPort?: number;
+  httpPort?: number;
+  host?: string;
+  logFormat?: 'text' | 'json';
+  /** startServer() logs nothing unless given a level. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  accessLog?: boolean;
+  reloadIntervalMs?: number;
+  handshakeTimeoutMs?: number;
+  headerTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxHeaderSize?: number;
+  maxConnections?: number;
+  shutdownTimeoutMs?: number;
+  shutdownDelayMs?: number;
+}
+
+export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host'>> &
+  Pick<ServerOptions, 'clientCaFile' | 'host'>;
+
+const DEFAULTS = {
+  httpsPort: 8443,
+  httpPort: 8080,
+  logFormat: 'text',
+  logLevel: 'silent',
+  accessLog: true,
+  reloadIntervalMs: 5000,
+  handshakeTimeoutMs: 10_000,
+  headerTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5000,
+  maxHeaderSize: 16_384,
+  maxConnections: 10_000,
+  shutdownTimeoutMs: 10_000,
+  shutdownDelayMs: 0,
+} as const;
+
+export function withDefaults(o: ServerOptions): Settings {
+  const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...DEFAULTS, ...defined } as Settings;
+}
+
+/** The CLI's flags as startServer() options, with file paths derived from --certs-path/--domain. */
+export function fromFlags(f: ServerFlags): Settings {
+  const leafDir = join(f['certs-path'], `server1.${f.domain}`);
+  return withDefaults({
+    certFile: f['cert-file'] ?? join(leafDir, 'cert.pem'),
+    keyFile: f['key-file'] ?? join(leafDir, 'key.pem'),
+    caFile: f['ca-file'] ?? join(f['certs-path'], 'minica.pem'),
+    clientCaFile: f['client-ca'],
+    httpsPort: f['https-port'],
+    httpPort: f['http-port'],
+    host: f.host,
+    logFormat: f['log-format'] as 'text' | 'json',
+    logLevel: f['log-level'] as Settings['logLevel'],
+    accessLog: f['access-log'],
+    reloadIntervalMs: f['reload-interval'],
+    handshakeTimeoutMs: f['handshake-timeout'],
+    headerTimeoutMs: f['header-timeout'],
+    requestTimeoutMs: f['request-timeout'],
+    keepAliveTimeoutMs: f['keep-alive-timeout'],
+    maxHeaderSize: f['max-header-size'],
+    maxConnections: f['max-connections'],
+    shutdownTimeoutMs: f['shutdown-timeout'],
+    shutdownDelayMs: f['shutdown-delay'],
+  });
+}

@@ -1,0 +1,61 @@
+// The TLS settings: Mozilla's "intermediate" profile (TLS 1.2+, AEAD ciphers with forward
+// secrecy), session tickets, and optional mutual TLS. The same function builds the first context
+// and every rotated one, so a reload never changes the policy.
+import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
+import type { TlsMaterial } from './tls-material.js';
+
+// https://ssl-config.mozilla.org/guidelines/5.7.json, "intermediate" (TLS 1.3 suites listed too,
+// since Node takes both from one string).
+export const INTERMEDIATE_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** Session-ticket keys; workers of one server share them so a ticket resumes on any worker. */
+export function newTicketKeys(): Buffer {
+  return randomBytes(48);
+}
+
+export function secureContextOptions(m: TlsMaterial, ticketKeys: Buffer): tls.SecureContextOptions {
+  return {
+    cert: m.cert,
+    key: m.key,
+    minVersion: 'TLSv1.2',
+    ciphers: INTERMEDIATE_CIPHERS,
+    ecdhCurve: 'X25519:prime256v1:secp384r1',
+    dhparam: 'auto', // RFC 7919 ffdhe2048 for the DHE suites
+    honorCipherOrder: false, // intermediate: let clients pick (e.g. ChaCha20 on phones)
+    ticketKeys,
+    ...(m.clientCa ? { ca: m.clientCa } : {}),
+  };
+}
+
+/** Server options: the context plus mutual TLS (client certificates required and verified). */
+export function tlsServerOptions(
+  m: TlsMaterial,
+  ticketKeys: Buffer,
+  handshakeTimeoutMs: number,
+): tls.TlsOptions {
+  return {
+    ...secureContextOptions(m, ticketKeys),
+    handshakeTimeout: handshakeTimeoutMs,
+    ALPNProtocols: ['http/1.1'],
+    ...(m.clientCa ? { requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}
+
+/** Throws (with OpenSSL's reason) if Node cannot build a context from the material. */
+export function buildSecureContext(m: TlsMaterial, ticketKeys: Buffer): tls.SecureContext {
+  return tls.createSecureContext(secureContextOptions(m, ticketKeys));
+}

@@ -1,0 +1,127 @@
+// Helpers for the Compose tests: run docker/make/git as real processes, find out whether an engine
+// answers, and drive one Compose project (unique name, temp certificates) of the root compose.yaml.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../helpers/cli.js';
+
+/** The repository root (compose.yaml, Makefile). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (SIGKILLed after timeoutMs); never rejects on a non-zero exit. */
+export function exec(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...cleanEnv(), ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Throws with the command's output unless it exited 0. */
+export async function check(
+  cmd: string,
+  args: string[],
+  opts: Parameters<typeof exec>[2] = {},
+): Promise<ExecResult> {
+  const r = await exec(cmd, args, opts);
+  if (r.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`.trim());
+  return r;
+}
+
+function answers(cmd: string, args: string[]): boolean {
+  return spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 }).status === 0;
+}
+
+/**
+ * Why the Docker tests cannot run here, or undefined when they can. With TLSECHO_REQUIRE_DOCKER=1
+ * a missing prerequisite is a failure, not a skip: callers turn the reason into an error.
+ */
+export function dockerMissing(): string | undefined {
+  if (!answers('docker', ['info', '--format', '{{.ServerVersion}}'])) return 'no Docker engine answers';
+  if (!answers('docker', ['compose', 'version'])) return "'docker compose' is not available";
+  if (process.platform === 'linux' && !answers('setfacl', ['--version']))
+    return "setfacl is missing (package 'acl'; make certs grants the container's uid read access to the key)";
+  return undefined;
+}
+
+export const requireDocker = process.env.TLSECHO_REQUIRE_DOCKER === '1';
+
+/** Polls `probe` until it returns a value, at most `timeoutMs`; the error carries `describe()`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  describe: () => Promise<string> = async () => '',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}\n${await describe()}`);
+}
+
+/** One Compose project of the repository's compose.yaml, with its own name and environment. */
+export class ComposeProject {
+  constructor(
+    readonly name: string,
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  run(args: string[], timeoutMs = 120_000): Promise<ExecResult> {
+    return exec(
+      'docker',
+      ['compose', '-p', this.name, '-f', `${ROOT}compose.yaml`, '--project-directory', ROOT, ...args],
+      { env: this.env, timeoutMs },
+    );
+  }
+
+  async ok(args: string[], timeoutMs?: number): Promise<ExecResult> {
+    const r = await this.run(args, timeoutMs);
+    if (r.code !== 0) throw new Error(`docker compose ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+    return r;
+  }
+
+  async logs(service: string): Promise<string> {
+    return (await this.run(['logs', '--no-color', service], 30_000)).stdout;
+  }
+
+  /** Container id of a service ('' when it has none). */
+  async container(service: string): Promise<string> {
+    return (await this.run(['ps', '-q', service], 30_000)).stdout.trim();
+  }
+
+  async inspect(service: string, format: string): Promise<string> {
+    const id = await this.container(service);
+    if (!id) throw new Error(`service ${service} has no container`);
+    return (await check('docker', ['inspect', '-f', format, id])).stdout.trim();
+  }
+
+  /** Removes containers, networks and volumes of the project; safe to call more than once. */
+  async down(): Promise<void> {
+    await this.run(['down', '-v', '--remove-orphans', '-t', '5'], 120_000);
+  }
+}
