@@ -1,6 +1,6 @@
 // Every process the benchmark starts runs in its own process group and is registered here, so
 // that it is stopped on success, failure, Ctrl-C or SIGTERM alike (with its cluster workers).
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 const running = new Set<ChildProcess>();
@@ -97,6 +97,27 @@ export function treeRss(pid: number): number {
     }
   }
   return total;
+}
+
+let clockTicks: number | undefined;
+/** Clock ticks per second, the unit of utime and stime in /proc/<pid>/stat. */
+function ticksPerSecond(): number {
+  return (clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100);
+}
+
+/** CPU time (user + system) used so far by a process and its descendants, in milliseconds. */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // fields 14 and 15: utime, stime
+    } catch {
+      // exited while we looked
+    }
+  }
+  return (ticks * 1000) / ticksPerSecond();
 }
 
 /** Samples treeRss every `everyMs` until stopped; returns the peak. */

@@ -14,7 +14,7 @@ import { timeCa } from './ca-timing.js';
 import { startNginx } from './nginx.js';
 import { parseBenchOptions, type BenchOptions, type ScenarioName } from './options.js';
 import { checkServer } from './probe.js';
-import { installCleanup, sampleRss, stopAll, stopGroup, treeRss } from './processes.js';
+import { installCleanup, sampleRss, stopAll, stopGroup, treeCpuMs, treeRss } from './processes.js';
 import { fmt, median, renderTable, target, writeResults, type Row } from './report.js';
 import { startTlsecho } from './tlsecho.js';
 import { ensureTools, versionOf } from './tools.js';
@@ -36,6 +36,8 @@ type Run = Measured & {
   scenario: ScenarioName;
   server: ServerName;
   round: number;
+  /** CPU time the server's processes used per request (robust on a busy machine). */
+  cpu_us_per_request: number;
   /** tlsecho only: request log lines written during the run. */
   log_lines?: number;
 };
@@ -139,7 +141,10 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       for (const server of order) {
         if (server === 'tlsecho') truncateSync(tlsecho.logFile, 0);
         const rss = sampleRss(pids[server]);
-        const r: Run = { ...(await measure(server, scenario, o.duration)), scenario, server, round };
+        const cpu0 = treeCpuMs(pids[server]);
+        const m = await measure(server, scenario, o.duration);
+        const cpu_us_per_request = ((treeCpuMs(pids[server]) - cpu0) * 1000) / m.requests;
+        const r: Run = { ...m, cpu_us_per_request, scenario, server, round };
         peak[server] = Math.max(peak[server], rss.stop());
         const errors = r.p50_us === undefined ? undefined : wrkErrors(r as WrkRun);
         if (errors)
@@ -152,6 +157,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
         say(
           `round ${round}/${o.rounds} ${scenario.padEnd(9)} ${server.padEnd(7)} ${fmt.num(r.rps).padStart(7)} req/s` +
             (r.p50_us === undefined ? '' : `  p50 ${fmt.ms(r.p50_us)} ms  p99 ${fmt.ms(r.p99_us!)} ms`) +
+            `  cpu ${fmt.num(r.cpu_us_per_request)} µs/req` +
             (r.read ? `  (${r.read} read errors)` : ''),
         );
       }
@@ -160,7 +166,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   const idleAfter = { tlsecho: treeRss(pids.tlsecho), nginx: treeRss(pids.nginx) };
 
   // Medians per scenario and server, then the table.
-  const med = (s: ScenarioName, server: ServerName, k: 'rps' | 'p50_us' | 'p99_us') =>
+  const med = (s: ScenarioName, server: ServerName, k: 'rps' | 'p50_us' | 'p99_us' | 'cpu_us_per_request') =>
     median(runs.filter((r) => r.scenario === s && r.server === server).map((r) => r[k] ?? NaN));
   const rows: Row[] = [];
   const targets = [];
@@ -169,6 +175,10 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     const rps = { tlsecho: med(s, 'tlsecho', 'rps'), nginx: med(s, 'nginx', 'rps') };
     const p50 = { tlsecho: med(s, 'tlsecho', 'p50_us'), nginx: med(s, 'nginx', 'p50_us') };
     const p99 = { tlsecho: med(s, 'tlsecho', 'p99_us'), nginx: med(s, 'nginx', 'p99_us') };
+    const cpu = {
+      tlsecho: med(s, 'tlsecho', 'cpu_us_per_request'),
+      nginx: med(s, 'nginx', 'cpu_us_per_request'),
+    };
     const rpsTarget =
       s === 'echo'
         ? target('keep-alive echo req/s', rps.tlsecho / rps.nginx, 'min', 0.5)
@@ -185,6 +195,12 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       nginx: fmt.num(rps.nginx),
       ratio: rps.tlsecho / rps.nginx,
       target: rpsTarget,
+    });
+    rows.push({
+      label: '  server CPU per request, µs',
+      tlsecho: fmt.num(cpu.tlsecho),
+      nginx: fmt.num(cpu.nginx),
+      ratio: cpu.tlsecho / cpu.nginx,
     });
     if (s !== 'full-handshake')
       rows.push(
@@ -204,6 +220,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       );
     summary[s] = {
       rps,
+      cpu_us_per_request: cpu,
       p50_us: p50,
       p99_us: p99,
       ratio_rps: rps.tlsecho / rps.nginx,

@@ -6,12 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real: openssl (verify), iproute2 (netns), dnsutils (dig),
-# the browsers and certutil, curl. Installed only when missing and when we may (root + apt).
+# the browsers and certutil, curl, make and setfacl (the deploy tests run Makefile targets). Installed only
+# when missing and when we may (root + apt).
 packages=()
 command -v openssl >/dev/null || packages+=(openssl)
 command -v ip >/dev/null || packages+=(iproute2)
 command -v dig >/dev/null || packages+=(dnsutils)
 command -v curl >/dev/null || packages+=(curl)
+command -v make >/dev/null || packages+=(make)
+command -v setfacl >/dev/null || packages+=(acl)
 command -v certutil >/dev/null || packages+=(libnss3-tools)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || packages+=(firefox-esr)
