@@ -16,6 +16,7 @@ import { parseBenchOptions, type BenchOptions, type ScenarioName } from './optio
 import { checkServer } from './probe.js';
 import { installCleanup, sampleRss, stopAll, stopGroup, treeCpuMs, treeRss } from './processes.js';
 import { fmt, median, renderTable, target, writeResults, type Row } from './report.js';
+import { handshakeCounts } from './server-metrics.js';
 import { startTlsecho } from './tlsecho.js';
 import { ensureTools, versionOf } from './tools.js';
 import { fullHandshakes } from './full-handshake.js';
@@ -38,6 +39,8 @@ type Run = Measured & {
   round: number;
   /** CPU time the server's processes used per request (robust on a busy machine). */
   cpu_us_per_request: number;
+  /** tlsecho only: share of its TLS handshakes in this run that resumed a session (/metrics). */
+  resumed_share?: number;
   /** tlsecho only: request log lines written during the run. */
   log_lines?: number;
 };
@@ -140,6 +143,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       const order: ServerName[] = round % 2 ? ['tlsecho', 'nginx'] : ['nginx', 'tlsecho'];
       for (const server of order) {
         if (server === 'tlsecho') truncateSync(tlsecho.logFile, 0);
+        const hs0 = server === 'tlsecho' ? await handshakeCounts(tlsecho.httpPort) : undefined;
         const rss = sampleRss(pids[server]);
         const cpu0 = treeCpuMs(pids[server]);
         const m = await measure(server, scenario, o.duration);
@@ -150,6 +154,9 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
         if (errors)
           throw new CommandError(`${server}, ${SCENARIO[scenario].label}: wrk saw errors: ${errors}`);
         if (server === 'tlsecho') {
+          const hs1 = hs0 && (await handshakeCounts(tlsecho.httpPort));
+          const handshakes = hs1 && hs1.full + hs1.resumed - hs0!.full - hs0!.resumed;
+          if (hs1 && handshakes) r.resumed_share = (hs1.resumed - hs0!.resumed) / handshakes;
           await sleep(200); // let an asynchronous logger flush
           r.log_lines = countLines(tlsecho.logFile);
         }
@@ -158,6 +165,9 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
           `round ${round}/${o.rounds} ${scenario.padEnd(9)} ${server.padEnd(7)} ${fmt.num(r.rps).padStart(7)} req/s` +
             (r.p50_us === undefined ? '' : `  p50 ${fmt.ms(r.p50_us)} ms  p99 ${fmt.ms(r.p99_us!)} ms`) +
             `  cpu ${fmt.num(r.cpu_us_per_request)} µs/req` +
+            (r.resumed_share === undefined || !scenario.endsWith('handshake')
+              ? ''
+              : `  ${fmt.num(r.resumed_share * 100)}% resumed`) +
             (r.read ? `  (${r.read} read errors)` : ''),
         );
       }
@@ -202,6 +212,15 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       nginx: fmt.num(cpu.nginx),
       ratio: cpu.tlsecho / cpu.nginx,
     });
+    const resumed = median(
+      runs.filter((r) => r.scenario === s && r.resumed_share !== undefined).map((r) => r.resumed_share!),
+    );
+    if (s.endsWith('handshake') && Number.isFinite(resumed))
+      rows.push({
+        label: '  tlsecho handshakes that resumed, %',
+        tlsecho: fmt.num(resumed * 100),
+        nginx: '',
+      });
     if (s !== 'full-handshake')
       rows.push(
         {
@@ -220,6 +239,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       );
     summary[s] = {
       rps,
+      tlsecho_resumed_share: Number.isFinite(resumed) ? resumed : undefined,
       cpu_us_per_request: cpu,
       p50_us: p50,
       p99_us: p99,

@@ -81,6 +81,8 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
 
     const finish = (code: number) => {
       watcher.stop();
+      if (code === 0) logger.info({ workers: count }, 'stopped');
+      else logger.warn({ workers: count }, 'stopped: some workers had to cut in-flight requests or failed');
       for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(s);
       resolve(code);
     };
@@ -95,13 +97,19 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
       if (!msg || typeof msg !== 'object' || !('tlsecho' in msg)) return;
       switch (msg.tlsecho) {
         case 'hello':
-          send(worker, { tlsecho: 'init', material: toWire(material), ticketKeys: ticketKeys.toString('base64') });
+          send(worker, {
+            tlsecho: 'init',
+            material: toWire(material),
+            ticketKeys: ticketKeys.toString('base64'),
+          });
           break;
         case 'fatal':
           if (!started) fail(new CommandError(msg.message));
           else logger.error({ worker: worker.id, error: msg.message }, 'worker failed');
           break;
         case 'ready':
+          // A signal that came during start-up reached workers that were not listening yet.
+          if (stopping) return void send(worker, { tlsecho: 'shutdown', delayMs: 0 });
           ready.add(worker.id);
           if (!started && ready.size === count) {
             started = true;
@@ -124,7 +132,8 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
         if (Object.keys(cluster.workers ?? {}).length === 0) finish(exitCodes.some((c) => c !== 0) ? 1 : 0);
         return;
       }
-      if (!started) return fail(new CommandError(`worker exited during start-up (code ${code}, signal ${signal})`));
+      if (!started && !stopping)
+        return fail(new CommandError(`worker exited during start-up (code ${code}, signal ${signal})`));
       const now = Date.now();
       restarts.push(now);
       while (restarts[0]! < now - 60_000) restarts.shift();
@@ -186,7 +195,10 @@ export async function runWorker(settings: Settings, logger: Logger): Promise<num
     metricsText: () =>
       new Promise((resolve, reject) => {
         const id = nextId++;
-        const timer = setTimeout(() => pending.delete(id) && reject(new Error('primary did not answer')), 5000);
+        const timer = setTimeout(
+          () => pending.delete(id) && reject(new Error('primary did not answer')),
+          5000,
+        );
         pending.set(id, (m) => {
           clearTimeout(timer);
           if (m.text !== undefined) resolve(m.text);
@@ -214,7 +226,10 @@ export async function runWorker(settings: Settings, logger: Logger): Promise<num
       if (m.tlsecho === 'material') server.applyMaterial(fromWire(m.material));
       else if (m.tlsecho === 'reload-result') metrics.reloads.inc({ result: m.result });
       else if (m.tlsecho === 'shutdown') stop(m.delayMs);
-      else if (m.tlsecho === 'metrics') pending.get(m.id)?.(m), pending.delete(m.id);
+      else if (m.tlsecho === 'metrics') {
+        pending.get(m.id)?.(m);
+        pending.delete(m.id);
+      }
     });
     process.on('disconnect', () => stop(0)); // the primary is gone
   });

@@ -47,18 +47,28 @@ const CLIENT_ERRORS: Record<string, string> = {
 /** Answers malformed, oversized or too slow requests the way Node does, and counts them. */
 function onClientError(state: ServerState, server: 'https' | 'http') {
   return (err: NodeJS.ErrnoException, socket: Socket) => {
+    // TLS failures reach here too (TLS 1.3 reports a missing client certificate after the
+    // handshake); tlsClientError already counted and logged them.
+    if (err.code?.startsWith('ERR_SSL')) return void socket.destroy();
     const status = CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request';
     if (err.code !== 'ECONNRESET') {
       const client = plainIp(socket.remoteAddress);
-      state.logger.info({ client, code: err.code, status: Number(status.slice(0, 3)) }, `rejected request on ${server} port`);
-      if (server === 'https') state.metrics.requests.inc({ route: 'other', status: status.slice(0, 3), server_name: 'n/a' });
+      state.logger.info(
+        { client, code: err.code, status: Number(status.slice(0, 3)) },
+        `rejected request on ${server} port`,
+      );
+      if (server === 'https')
+        state.metrics.requests.inc({ route: 'other', status: status.slice(0, 3), server_name: 'n/a' });
       else state.metrics.httpRequests.inc({ route: 'other', status: status.slice(0, 3) });
     }
-    if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-      const body = `${status}\n`;
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
-    }
-    socket.destroy();
+    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage)
+      return void socket.destroy();
+    const body = `${status}\n`;
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    // Let the answer reach the client before the connection goes, but not for long.
+    setTimeout(() => socket.destroy(), 1000).unref();
   };
 }
 
@@ -125,9 +135,17 @@ export function createEchoServer(opts: {
     metrics.handshakes.inc({ version: f.tlsVersion, resumed: String(f.resumed) });
   });
   httpsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    const reason = handshakeFailureReason(err);
+    // Node checks a client certificate after the handshake and then just closes the connection,
+    // which surfaces here as a reset; authorizationError says what was wrong with the certificate.
+    const certError = socket.authorizationError as unknown as string | undefined;
+    const reason = certError ? 'client_cert_rejected' : handshakeFailureReason(err);
     metrics.handshakeFailures.inc({ reason });
-    logger.info({ client: plainIp(socket.remoteAddress), reason, error: err.code ?? err.message }, 'TLS handshake failed');
+    const address =
+      socket.remoteAddress ?? (socket as TLSSocket & { _parent?: Socket })._parent?.remoteAddress;
+    logger.info(
+      { client: plainIp(address), reason, error: certError ?? err.code ?? err.message },
+      'TLS handshake failed',
+    );
   });
   sniffTls(httpsServer, {
     httpPort: () => state.httpPort,

@@ -75,7 +75,8 @@ export function jsonBody(f: ConnectionFacts, host: string | undefined, s: Server
 }
 
 export function htmlBody(f: ConnectionFacts, host: string | undefined, s: ServerFacts): Buffer {
-  if (f.html?.host !== host || !f.html) f.html = { host, body: Buffer.from(renderPage(echoDocument(f, host, s))) };
+  if (f.html?.host !== host || !f.html)
+    f.html = { host, body: Buffer.from(renderPage(echoDocument(f, host, s))) };
   return f.html.body;
 }
 

@@ -41,7 +41,10 @@ function dn(text: string): string {
   return text.split('\n').filter(Boolean).join(', ');
 }
 
-export function computeFacts(socket: TLSSocket, serverNameLabel: (sni: string | undefined) => string): ConnectionFacts {
+export function computeFacts(
+  socket: TLSSocket,
+  serverNameLabel: (sni: string | undefined) => string,
+): ConnectionFacts {
   const sni = typeof socket.servername === 'string' && socket.servername ? socket.servername : undefined;
   const peer = socket.authorized ? socket.getPeerX509Certificate() : undefined;
   const facts: ConnectionFacts = {

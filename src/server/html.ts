@@ -12,11 +12,12 @@ main{max-width:46rem;margin:0 auto;padding:2rem 1.25rem}
 h1{font-size:1.35rem;margin:0 0 .25rem}
 h2{font-size:1.05rem;margin:0 0 .5rem}
 p{margin:.25rem 0 1rem;color:var(--muted)}
-.echo{font:1.05rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--card);border:1px solid var(--line);border-left:4px solid var(--ok);border-radius:6px;padding:.85rem 1rem;margin:0 0 1.5rem;overflow-wrap:anywhere}
+.echo{color:var(--fg);font:1.05rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--card);border:1px solid var(--line);border-left:4px solid var(--ok);border-radius:6px;padding:.85rem 1rem;margin:0 0 1.5rem;overflow-wrap:anywhere}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.45rem 1.25rem;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:1rem 1.25rem;margin:0 0 1.5rem}
 dt{font-weight:600}
 dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 a{color:var(--accent)}
+code{white-space:nowrap}
 a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 @media (max-width:34rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}
 `;
@@ -32,7 +33,13 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
@@ -52,7 +59,9 @@ export function renderPage(d: EchoDocument): string {
     row('ALPN', d.alpn, 'none negotiated'),
     row('Session resumed', d.session_resumed ? 'yes' : 'no', ''),
     row('Client certificate', cc ? cc.subject : null, 'none (mutual TLS is off)'),
-    ...(cc ? [row('Client cert issuer', cc.issuer, ''), row('Client cert SHA-256', cc.fingerprint_sha256, '')] : []),
+    ...(cc
+      ? [row('Client cert issuer', cc.issuer, ''), row('Client cert SHA-256', cc.fingerprint_sha256, '')]
+      : []),
     row('Served by', d.served_by, ''),
     row('Root CA SHA-256', d.root_ca_fingerprint_sha256, ''),
   ];
@@ -67,7 +76,7 @@ export function renderPage(d: EchoDocument): string {
 </head>
 <body>
 <main>
-<h1>Verified TLS connection</h1>
+<h1>TLS connection</h1>
 <p>What this server saw of your connection.</p>
 <p class="echo" role="status">${escapeHtml(d.message)}</p>
 <h2 id="facts">Connection details</h2>

@@ -42,7 +42,10 @@ export function httpHandler(s: ServerState) {
     const done = (route: string) => {
       s.metrics.httpRequests.inc({ route, status: res.statusCode });
       if (!s.settings.accessLog) return;
-      const fields = { client: req.socket.remoteAddress?.replace(/^::ffff:(?=\d)/, ''), status: res.statusCode };
+      const fields = {
+        client: req.socket.remoteAddress?.replace(/^::ffff:(?=\d)/, ''),
+        status: res.statusCode,
+      };
       const msg = `Received ${req.method} ${route === 'other' ? path.slice(0, 200) : path} (http)`;
       // Probes and scrapes come every few seconds: keep them out of the info log.
       if (route === '/healthz' || route === '/readyz' || route === '/metrics') s.logger.debug(fields, msg);
@@ -77,7 +80,10 @@ export function httpHandler(s: ServerState) {
         );
         return;
     }
-    const location = readOnly && (path === '/' || path === '/ping') ? httpsLocation(req.headers.host, url, s.httpsPort) : undefined;
+    const location =
+      readOnly && (path === '/' || path === '/ping')
+        ? httpsLocation(req.headers.host, url, s.httpsPort)
+        : undefined;
     if (location) reply(res, 308, `use HTTPS: ${location}\n`, TEXT, { location });
     else reply(res, 404, `404 not found: ${HELP}`);
     done(location ? path : 'other');

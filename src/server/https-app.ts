@@ -22,7 +22,13 @@ function send(res: ServerResponse, status: number, type: string, body: Buffer, e
   res.end(body);
 }
 
-function echo(req: IncomingMessage, res: ServerResponse, f: ConnectionFacts, query: string | undefined, s: ServerState) {
+function echo(
+  req: IncomingMessage,
+  res: ServerResponse,
+  f: ConnectionFacts,
+  query: string | undefined,
+  s: ServerState,
+) {
   const format = negotiate(req.headers.accept, query);
   const vary = { vary: 'Accept' };
   if (format === 'text') send(res, 200, TEXT, textBody(f), vary);

@@ -37,7 +37,9 @@ export async function startServer(options: ServerOptions & { logger?: Logger }):
   checkSettings(settings);
   const logger =
     options.logger ??
-    (settings.logLevel === 'silent' ? silentLogger : createLogger({ format: settings.logFormat, level: settings.logLevel }));
+    (settings.logLevel === 'silent'
+      ? silentLogger
+      : createLogger({ format: settings.logFormat, level: settings.logLevel }));
   const material = loadTlsMaterial(settings);
   const ticketKeys = newTicketKeys();
   const server = createEchoServer({ settings, material, ticketKeys, logger });

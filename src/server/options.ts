@@ -5,7 +5,13 @@ import { opt, type Resolved } from '../config/options.js';
 import { certsPathOption, domainOption } from '../config/shared.js';
 
 export const serverOptions = {
-  'https-port': opt({ kind: 'int', min: 0, max: 65535, default: 8443, description: 'HTTPS port (echo, /ping)' }),
+  'https-port': opt({
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    default: 8443,
+    description: 'HTTPS port (echo, /ping)',
+  }),
   'http-port': opt({
     kind: 'int',
     min: 0,
@@ -61,7 +67,12 @@ export const serverOptions = {
     default: 5000,
     description: 'how often to check the certificate files for changes (0 = never; SIGHUP reloads at once)',
   }),
-  'handshake-timeout': opt({ kind: 'duration', min: 100, default: 10_000, description: 'TLS handshake timeout' }),
+  'handshake-timeout': opt({
+    kind: 'duration',
+    min: 100,
+    default: 10_000,
+    description: 'TLS handshake timeout',
+  }),
   'header-timeout': opt({
     kind: 'duration',
     min: 100,

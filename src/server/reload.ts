@@ -54,7 +54,11 @@ export class CertificateWatcher {
     this.current = next;
     this.onChange(next);
     this.logger.info(
-      { serial: next.leaf.serial, not_after: next.leaf.notAfter.toISOString(), names: next.leaf.names.join(',') },
+      {
+        serial: next.leaf.serial,
+        not_after: next.leaf.notAfter.toISOString(),
+        names: next.leaf.names.join(','),
+      },
       'certificate reloaded',
     );
     this.onResult('applied');

@@ -28,7 +28,10 @@ export async function drainAndClose(
   });
   // Connections that turn idle after their last response are closed as they go.
   const sweep = setInterval(() => servers.forEach((s) => s.closeIdleConnections()), 100);
-  const clean = await Promise.race([Promise.all(servers.map(closeServer)).then(() => true as const), deadline]);
+  const clean = await Promise.race([
+    Promise.all(servers.map(closeServer)).then(() => true as const),
+    deadline,
+  ]);
   clearInterval(sweep);
   clearTimeout(timer);
   if (!clean) servers.forEach((s) => s.closeAllConnections());

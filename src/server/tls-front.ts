@@ -25,7 +25,11 @@ function badRequest(httpPort: number): Buffer {
  */
 export function sniffTls(
   server: TlsServer,
-  opts: { httpPort: () => number; firstByteTimeoutMs: number; onReject: (socket: Socket, why: NotTls) => void },
+  opts: {
+    httpPort: () => number;
+    firstByteTimeoutMs: number;
+    onReject: (socket: Socket, why: NotTls) => void;
+  },
 ): void {
   const tlsListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
@@ -43,12 +47,16 @@ export function sniffTls(
       socket.pause();
       socket.unshift(chunk);
       if (chunk[0] === TLS_HANDSHAKE_RECORD) {
+        void socket.remoteAddress; // cached now, so a failed handshake can still name the client
         socket.off('error', onError);
         for (const listener of tlsListeners) listener.call(server, socket);
         return;
       }
       // An HTTP request starts with a method token in capitals; anything else is just not TLS.
-      opts.onReject(socket, /^[A-Z]{3,10} /.test(chunk.subarray(0, 11).toString('latin1')) ? 'plain_http' : 'not_tls');
+      opts.onReject(
+        socket,
+        /^[A-Z]{3,10} /.test(chunk.subarray(0, 11).toString('latin1')) ? 'plain_http' : 'not_tls',
+      );
       socket.resume(); // read and discard the rest so closing does not reset before the answer arrives
       socket.end(badRequest(opts.httpPort()));
       setTimeout(() => socket.destroy(), 2000).unref();

@@ -49,7 +49,8 @@ function parseCert(pem: string, path: string, flag: string): X509Certificate {
 }
 
 function parseKey(pem: string, path: string): KeyObject {
-  if (/ENCRYPTED/.test(pem)) throw new CommandError(`--key-file ${path} is encrypted; give an unencrypted key`);
+  if (/ENCRYPTED/.test(pem))
+    throw new CommandError(`--key-file ${path} is encrypted; give an unencrypted key`);
   try {
     return createPrivateKey(pem);
   } catch {

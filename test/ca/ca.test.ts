@@ -13,7 +13,9 @@ import { tempDir } from '../helpers/pki.js';
 const SERVER_NAMES = ['server1.tlsecho.test', 'server2.tlsecho.test', 'server3.tlsecho.test', 'localhost'];
 
 function opensslVerify(caFile: string, certFile: string, ...args: string[]) {
-  return spawnSync('openssl', ['verify', '-x509_strict', ...args, '-CAfile', caFile, certFile], { encoding: 'utf8' });
+  return spawnSync('openssl', ['verify', '-x509_strict', ...args, '-CAfile', caFile, certFile], {
+    encoding: 'utf8',
+  });
 }
 
 /** Serves one TLS connection with the given pair and returns what the client saw. */
@@ -28,10 +30,13 @@ async function handshake(
   const port = (server.address() as { port: number }).port;
   try {
     return await new Promise((resolve) => {
-      const socket = tls.connect({ port, host: connect.host ?? '127.0.0.1', servername: connect.servername, ca }, () => {
-        socket.end();
-        resolve({ ok: true });
-      });
+      const socket = tls.connect(
+        { port, host: connect.host ?? '127.0.0.1', servername: connect.servername, ca },
+        () => {
+          socket.end();
+          resolve({ ok: true });
+        },
+      );
       socket.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, code: e.code ?? e.message }));
     });
   } finally {
@@ -59,9 +64,13 @@ describe('tlsecho ca with the defaults', () => {
   });
 
   it('prints the fingerprint as openssl shows it, and in hex', () => {
-    const expected = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(out, 'minica.pem')], {
-      encoding: 'utf8',
-    }).trim(); // sha256 Fingerprint=AB:CD:...
+    const expected = execFileSync(
+      'openssl',
+      ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(out, 'minica.pem')],
+      {
+        encoding: 'utf8',
+      },
+    ).trim(); // sha256 Fingerprint=AB:CD:...
     const colon = expected.split('=')[1]!;
     assert.match(first.stdout, new RegExp(`SHA-256 fingerprint: ${colon}`));
     assert.match(first.stdout, new RegExp(colon.replace(/:/g, '').toLowerCase()));
@@ -70,9 +79,13 @@ describe('tlsecho ca with the defaults', () => {
   it('`ca fingerprint` prints it again for the existing root', async () => {
     const r = await runCli(['ca', 'fingerprint', '--out', out]);
     const hex = await runCli(['ca', 'fingerprint', '--out', out, '--format', 'hex']);
-    const openssl = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(out, 'minica.pem')], {
-      encoding: 'utf8',
-    });
+    const openssl = execFileSync(
+      'openssl',
+      ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(out, 'minica.pem')],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(r.stdout.trim().toLowerCase(), openssl.trim().toLowerCase());
     assert.equal(hex.stdout.trim(), openssl.trim().split('=')[1]!.replace(/:/g, '').toLowerCase());
   });
@@ -80,21 +93,36 @@ describe('tlsecho ca with the defaults', () => {
   it('passes openssl verify -x509_strict for every name and IP', () => {
     const leaf = join(out, 'server1.tlsecho.test', 'cert.pem');
     for (const name of SERVER_NAMES) {
-      const r = opensslVerify(join(out, 'minica.pem'), leaf, '-purpose', 'sslserver', '-verify_hostname', name);
+      const r = opensslVerify(
+        join(out, 'minica.pem'),
+        leaf,
+        '-purpose',
+        'sslserver',
+        '-verify_hostname',
+        name,
+      );
       assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
     }
     for (const ip of ['127.0.0.1', '::1']) {
       const r = opensslVerify(join(out, 'minica.pem'), leaf, '-purpose', 'sslserver', '-verify_ip', ip);
       assert.equal(r.status, 0, `${ip}: ${r.stdout}${r.stderr}`);
     }
-    const wrong = opensslVerify(join(out, 'minica.pem'), leaf, '-purpose', 'sslserver', '-verify_hostname', 'server4.tlsecho.test');
+    const wrong = opensslVerify(
+      join(out, 'minica.pem'),
+      leaf,
+      '-purpose',
+      'sslserver',
+      '-verify_hostname',
+      'server4.tlsecho.test',
+    );
     assert.notEqual(wrong.status, 0);
   });
 
   it('has the documented root and leaf profiles', () => {
     const root = new X509Certificate(readFileSync(join(out, 'minica.pem')));
     const leaf = new X509Certificate(readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem')));
-    const text = (f: string) => execFileSync('openssl', ['x509', '-noout', '-text', '-in', f], { encoding: 'utf8' });
+    const text = (f: string) =>
+      execFileSync('openssl', ['x509', '-noout', '-text', '-in', f], { encoding: 'utf8' });
     const rootText = text(join(out, 'minica.pem'));
     const leafText = text(join(out, 'server1.tlsecho.test', 'cert.pem'));
     assert.ok(root.ca);
@@ -107,7 +135,10 @@ describe('tlsecho ca with the defaults', () => {
     assert.match(leafText, /Key Usage: critical\s+Digital Signature\n/);
     assert.match(leafText, /TLS Web Server Authentication/);
     assert.match(leafText, /Authority Key Identifier/);
-    assert.match(leafText, /DNS:server1.tlsecho.test, DNS:server2.tlsecho.test, DNS:server3.tlsecho.test, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1/);
+    assert.match(
+      leafText,
+      /DNS:server1.tlsecho.test, DNS:server2.tlsecho.test, DNS:server3.tlsecho.test, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1/,
+    );
     // Serials: 16 random bytes, positive.
     assert.equal(root.serialNumber.length, 32);
     assert.ok(parseInt(root.serialNumber[0]!, 16) < 8);
@@ -121,7 +152,8 @@ describe('tlsecho ca with the defaults', () => {
     const cert = readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem'), 'utf8');
     const key = readFileSync(join(out, 'server1.tlsecho.test', 'key.pem'), 'utf8');
     const ca = readFileSync(join(out, 'minica.pem'), 'utf8');
-    for (const name of SERVER_NAMES) assert.deepEqual(await handshake(cert, key, ca, { servername: name }), { ok: true }, name);
+    for (const name of SERVER_NAMES)
+      assert.deepEqual(await handshake(cert, key, ca, { servername: name }), { ok: true }, name);
     assert.deepEqual(await handshake(cert, key, ca, { host: '127.0.0.1' }), { ok: true });
     assert.deepEqual(await handshake(cert, key, ca, { servername: 'server4.tlsecho.test' }), {
       ok: false,
@@ -146,9 +178,19 @@ describe('tlsecho ca with the defaults', () => {
   it('issues a client certificate for mutual TLS that openssl accepts as sslclient', async () => {
     const r = await runCli(['ca', '--out', out, '--client', 'pinger']);
     assert.equal(r.code, 0, r.stderr);
-    const v = opensslVerify(join(out, 'minica.pem'), join(out, 'pinger', 'cert.pem'), '-purpose', 'sslclient');
+    const v = opensslVerify(
+      join(out, 'minica.pem'),
+      join(out, 'pinger', 'cert.pem'),
+      '-purpose',
+      'sslclient',
+    );
     assert.equal(v.status, 0, v.stdout + v.stderr);
-    const s = opensslVerify(join(out, 'minica.pem'), join(out, 'pinger', 'cert.pem'), '-purpose', 'sslserver');
+    const s = opensslVerify(
+      join(out, 'minica.pem'),
+      join(out, 'pinger', 'cert.pem'),
+      '-purpose',
+      'sslserver',
+    );
     assert.notEqual(s.status, 0, 'a client certificate is not a server certificate');
   });
 });
@@ -159,14 +201,31 @@ describe('tlsecho ca options', () => {
 
   it('takes names from --domains/--ip-addresses, makes a wildcard folder safe, and RSA on request', async () => {
     const out = join(t.dir, 'rsa');
-    const r = await runCli(['ca', '--out', out, '--ca-alg', 'rsa', '--domains', '*.Example.TEST,example.test', '--ip-addresses', '10.1.2.3']);
+    const r = await runCli([
+      'ca',
+      '--out',
+      out,
+      '--ca-alg',
+      'rsa',
+      '--domains',
+      '*.Example.TEST,example.test',
+      '--ip-addresses',
+      '10.1.2.3',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const leafFile = join(out, '_.example.test', 'cert.pem');
     const text = execFileSync('openssl', ['x509', '-noout', '-text', '-in', leafFile], { encoding: 'utf8' });
     assert.match(text, /DNS:\*\.example\.test, DNS:example\.test, IP Address:10\.1\.2\.3/);
     assert.match(text, /Digital Signature, Key Encipherment/);
     assert.match(text, /sha256WithRSAEncryption/);
-    const v = opensslVerify(join(out, 'minica.pem'), leafFile, '-purpose', 'sslserver', '-verify_hostname', 'a.example.test');
+    const v = opensslVerify(
+      join(out, 'minica.pem'),
+      leafFile,
+      '-purpose',
+      'sslserver',
+      '-verify_hostname',
+      'a.example.test',
+    );
     assert.equal(v.status, 0, v.stdout + v.stderr);
   });
 
@@ -186,7 +245,18 @@ describe('tlsecho ca options', () => {
   it('--help lists every option with its variable and default', async () => {
     const r = await runCli(['ca', '--help']);
     assert.equal(r.code, 0);
-    for (const s of ['--domains', '--ip-addresses', '--out', 'MX_certspath', '--ca-alg', '[default: ecdsa]', '--days', '--client', '--force', 'MX_domain'])
+    for (const s of [
+      '--domains',
+      '--ip-addresses',
+      '--out',
+      'MX_certspath',
+      '--ca-alg',
+      '[default: ecdsa]',
+      '--days',
+      '--client',
+      '--force',
+      'MX_domain',
+    ])
       assert.ok(r.stdout.includes(s), s);
   });
 });
@@ -205,15 +275,26 @@ describe('tlsecho ca bad input', () => {
   }
 
   it('rejects invalid DNS names and IPs, naming them', async () => {
-    await fails(['--domains', 'has space.test'], /invalid DNS name "has space.test": character " " is not allowed/);
+    await fails(
+      ['--domains', 'has space.test'],
+      /invalid DNS name "has space.test": character " " is not allowed/,
+    );
     await fails(['--domains', 'under_score.test'], /invalid DNS name "under_score.test": character "_"/);
     await fails(['--domains', 'a..test'], /invalid DNS name "a..test": empty label/);
-    await fails(['--domains', `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(9)}.test`], /more than 253/);
+    await fails(
+      [
+        '--domains',
+        `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(9)}.test`,
+      ],
+      /more than 253/,
+    );
     await fails(['--domains', 'foo.*.test'], /wildcard is only allowed as the leftmost label/);
     await fails(['--ip-addresses', '300.1.2.3'], /invalid IP address "300.1.2.3"/);
     await fails(['--days', '0'], /invalid --days: "0"/);
     await fails(['--ca-alg', 'dsa'], /invalid --ca-alg: "dsa" is not one of ecdsa, rsa/);
-    await fails([], /invalid --rsa-bits \(from environment variable TLSECHO_RSA_BITS\)/, 2, { TLSECHO_RSA_BITS: '1024' });
+    await fails([], /invalid --rsa-bits \(from environment variable TLSECHO_RSA_BITS\)/, 2, {
+      TLSECHO_RSA_BITS: '1024',
+    });
     await fails(['--bogus'], /Unknown option '--bogus'/);
   });
 
@@ -262,10 +343,15 @@ describe('tlsecho ca bad input', () => {
       assert.deepEqual(readdirSync(dir).sort(), before);
     };
     // Key of another root.
-    writeFileSync(join(base, 'a', 'minica-key.pem'), readFileSync(join(base, 'b', 'minica-key.pem')), { mode: 0o600 });
+    writeFileSync(join(base, 'a', 'minica-key.pem'), readFileSync(join(base, 'b', 'minica-key.pem')), {
+      mode: 0o600,
+    });
     await check(join(base, 'a'), /minica-key\.pem does not match the certificate .*minica\.pem/);
     // Corrupt certificate.
-    writeFileSync(join(base, 'b', 'minica.pem'), '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n');
+    writeFileSync(
+      join(base, 'b', 'minica.pem'),
+      '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n',
+    );
     await check(join(base, 'b'), /minica\.pem is not a valid PEM certificate/);
     // Half-present root.
     execFileSync('rm', [join(base, 'b', 'minica.pem')]);

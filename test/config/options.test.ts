@@ -22,7 +22,10 @@ describe('resolveOptions', () => {
   const t = tempDir();
   after(t.cleanup);
   const yaml = join(t.dir, 'config.yaml');
-  writeFileSync(yaml, 'port: 9443\ndomain: from-file.test\nnames: [a.test, b.test]\ninterval: 250ms\ncaFile: /file/ca.pem\n');
+  writeFileSync(
+    yaml,
+    'port: 9443\ndomain: from-file.test\nnames: [a.test, b.test]\ninterval: 250ms\ncaFile: /file/ca.pem\n',
+  );
 
   it('uses defaults when nothing is given', () => {
     const { values } = resolveOptions(table, [], {});
@@ -48,7 +51,11 @@ describe('resolveOptions', () => {
     assert.equal(envOver.port, 10443);
     assert.equal(envOver.domain, 'env.test');
     assert.equal(envOver.interval, 250, 'TLSECHO_CONFIG names the file');
-    const flagOver = resolveOptions(table, ['--port', '11443', '--names', 'x.test, y.test', '--verbose'], env).values;
+    const flagOver = resolveOptions(
+      table,
+      ['--port', '11443', '--names', 'x.test, y.test', '--verbose'],
+      env,
+    ).values;
     assert.equal(flagOver.port, 11443);
     assert.deepEqual(flagOver.names, ['x.test', 'y.test']);
     assert.equal(flagOver.verbose, true);
@@ -62,9 +69,16 @@ describe('resolveOptions', () => {
 
   it('names the option and the source of a bad value', () => {
     const err = (argv: string[], env: NodeJS.ProcessEnv, re: RegExp) =>
-      assert.throws(() => resolveOptions(table, argv, env), (e: unknown) => e instanceof UsageError && re.test(e.message));
+      assert.throws(
+        () => resolveOptions(table, argv, env),
+        (e: unknown) => e instanceof UsageError && re.test(e.message),
+      );
     err(['--port', '70000'], {}, /^invalid --port: "70000" is not an integer from 1 to 65535$/);
-    err([], { TLSECHO_PORT: 'abc' }, /^invalid --port \(from environment variable TLSECHO_PORT\): "abc" is not an integer/);
+    err(
+      [],
+      { TLSECHO_PORT: 'abc' },
+      /^invalid --port \(from environment variable TLSECHO_PORT\): "abc" is not an integer/,
+    );
     err(['--mode', 'pong'], {}, /is not one of echo, ping/);
     err(['--interval', 'soon'], {}, /is not a duration/);
     err([], { TLSECHO_VERBOSE: 'maybe' }, /invalid --verbose .* is not a boolean/);
@@ -92,7 +106,14 @@ describe('parseDuration and help', () => {
 
   it('lists every option with its variable and default', () => {
     const text = helpText('x', 'does x', 'tlsecho x', table);
-    for (const s of ['--port N', '[default: 8443]', '[env: TLSECHO_PORT]', '[env: MX_domain]', '(echo|ping)', '--config FILE'])
+    for (const s of [
+      '--port N',
+      '[default: 8443]',
+      '[env: TLSECHO_PORT]',
+      '[env: MX_domain]',
+      '(echo|ping)',
+      '--config FILE',
+    ])
       assert.ok(text.includes(s), s);
   });
 });

@@ -28,7 +28,12 @@ describe('repository hygiene', { skip: !existsGit() && 'not a git checkout' }, (
   });
 
   it('generated certificates and keys are git-ignored', () => {
-    for (const path of ['certs/minica-key.pem', 'certs/server1.tlsecho.test/key.pem', 'some/where/tls.key', 'deploy/k8s/base/secrets/tls.key']) {
+    for (const path of [
+      'certs/minica-key.pem',
+      'certs/server1.tlsecho.test/key.pem',
+      'some/where/tls.key',
+      'deploy/k8s/base/secrets/tls.key',
+    ]) {
       assert.doesNotThrow(() => git('check-ignore', '-q', path), `${path} must be ignored`);
     }
   });

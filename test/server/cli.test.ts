@@ -1,0 +1,176 @@
+// `tlsecho server` as a real process: the ready line, graceful shutdown with a request in
+// flight, one-line start-up errors, and --workers.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import tls from 'node:tls';
+import type { ChildProcess } from 'node:child_process';
+import { runCli, startCli, waitForLine } from '../helpers/cli.js';
+import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
+import { httpGet, httpsGet, metricValue } from './requests.js';
+
+const NAME = `server1.${TEST_DOMAIN}`;
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<number | null | 'timeout'> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return Promise.race([
+    once(child, 'exit').then(([code]) => code as number | null),
+    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs)),
+  ]);
+}
+
+function ports(readyLine: string): { https: number; http: number } {
+  return {
+    https: Number(/https_port[=":]+(\d+)/.exec(readyLine)![1]),
+    http: Number(/http_port[=":]+(\d+)/.exec(readyLine)![1]),
+  };
+}
+
+describe('tlsecho server (process)', () => {
+  const t = tempDir();
+  let pki: TestPki;
+  const children: ChildProcess[] = [];
+  const start = (...args: string[]) => {
+    const child = startCli([
+      'server',
+      '--certs-path',
+      pki.out,
+      '--https-port',
+      '0',
+      '--http-port',
+      '0',
+      ...args,
+    ]);
+    children.push(child);
+    return child;
+  };
+  before(async () => {
+    pki = await makePki(join(t.dir, 'certs'));
+  });
+  after(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    t.cleanup();
+  });
+
+  it('finishes a request in flight on SIGTERM, then exits 0', async () => {
+    const child = start();
+    const p = ports(await waitForLine(child, / ready /));
+    const socket = tls.connect({ host: '127.0.0.1', port: p.https, servername: NAME, ca: pki.caPem });
+    await once(socket, 'secureConnect');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d));
+    socket.write('GET /ping HTTP/1.1\r\nHost: x\r\n'); // the request is under way...
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGTERM');
+    await waitForLine(child, /shutting down/);
+    assert.equal((await httpGet(p.http, '/readyz').catch(() => ({ status: 0 }))).status !== 200, true);
+    socket.end('\r\n'); // ...and completes after the signal
+    await once(socket, 'close');
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answer, /\r\nConnection: close\r\n/i);
+    assert.match(answer, /\r\n\r\npong\n$/);
+    assert.equal(await exited(child, 5000), 0);
+  });
+
+  it('prints one line and exits non-zero for a missing file', async () => {
+    const r = await runCli([
+      'server',
+      '--certs-path',
+      join(t.dir, 'nowhere'),
+      '--https-port',
+      '0',
+      '--http-port',
+      '0',
+    ]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `tlsecho server: cannot read --cert-file ${join(t.dir, 'nowhere', NAME, 'cert.pem')}: no such file\n`,
+    );
+  });
+
+  it('prints one line and exits non-zero for a key that does not match', async () => {
+    const other = await makePki(join(t.dir, 'other'));
+    const r = await runCli([
+      'server',
+      '--certs-path',
+      pki.out,
+      '--key-file',
+      other.server!.key,
+      '--https-port',
+      '0',
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^tlsecho server: --key-file \S+ does not match the certificate in --cert-file \S+\n$/,
+    );
+  });
+
+  it('prints one line and exits non-zero when the port is in use', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, r));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      for (const workers of ['1', '2']) {
+        const r = await runCli([
+          'server',
+          '--certs-path',
+          pki.out,
+          '--https-port',
+          String(port),
+          '--http-port',
+          '0',
+          '--workers',
+          workers,
+        ]);
+        assert.equal(r.code, 1, `--workers ${workers}`);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `^tlsecho server: cannot listen on all interfaces port ${port} \\(--https-port\\): address already in use\\n$`,
+          ),
+        );
+      }
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('serves with --workers 2, aggregates metrics, logs JSON and shuts down cleanly', async () => {
+    const child = start('--workers', '2', '--log-format', 'json');
+    const line = await waitForLine(child, /"msg":"ready"/);
+    const ready = JSON.parse(line) as { https_port: number; http_port: number; workers: number };
+    assert.equal(ready.workers, 2);
+    const requests = 12;
+    for (let i = 0; i < requests; i++) {
+      const r = await httpsGet({ port: ready.https_port, ca: pki.caPem, servername: NAME });
+      assert.equal(r.body, `Client connection from 127.0.0.1 to server ${NAME}\n`);
+    }
+    // A ticket issued by one worker resumes on the other: they share the ticket keys.
+    let session: Buffer | undefined;
+    let resumed = 0;
+    for (let i = 0; i < 4; i++) {
+      const r = await httpsGet({
+        port: ready.https_port,
+        ca: pki.caPem,
+        servername: NAME,
+        path: '/?format=json',
+        session,
+      });
+      session = r.session ?? session;
+      if ((JSON.parse(r.body) as { session_resumed: boolean }).session_resumed) resumed++;
+    }
+    assert.equal(resumed, 3);
+    assert.equal((await httpGet(ready.http_port, '/root_ca')).body, pki.caPem);
+    const metrics = (await httpGet(ready.http_port, '/metrics')).body;
+    assert.equal(
+      metricValue(metrics, 'tlsecho_requests_total', { route: '/', status: '200', server_name: NAME }),
+      requests + 4,
+    );
+    child.kill('SIGTERM');
+    assert.equal(await exited(child, 10_000), 0);
+  });
+});

@@ -1,0 +1,178 @@
+// Certificate rotation without restart (including a Kubernetes-style `..data` symlink swap) and
+// mutual TLS, with real handshakes against a server started in this process.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { issueCertificates } from '../../src/ca/api.js';
+import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
+import { httpGet, httpsGet, metricValue } from './requests.js';
+
+const NAME = `server1.${TEST_DOMAIN}`;
+
+/** Polls until `check` holds (bounded: 40 tries, 100 ms apart). */
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('certificate rotation', () => {
+  const t = tempDir();
+  let pki: TestPki;
+  let server: RunningServer;
+  const served = async () =>
+    (await httpsGet({ port: server.httpsPort, ca: pki.caPem, servername: NAME })).peerFingerprint;
+  before(async () => {
+    pki = await makePki(join(t.dir, 'certs'));
+    server = await startServer({
+      certFile: pki.server!.cert,
+      keyFile: pki.server!.key,
+      caFile: pki.root.cert,
+      httpsPort: 0,
+      httpPort: 0,
+      reloadIntervalMs: 100,
+    });
+  });
+  after(async () => {
+    await server?.close();
+    t.cleanup();
+  });
+
+  it('serves a re-issued certificate on new connections, without restart', async () => {
+    const before = await served();
+    assert.equal(before, fingerprintOfPem(pki.certPem).colon);
+    // What `tlsecho ca --force` does: new leaf and key into the same files.
+    await issueCertificates({
+      out: pki.out,
+      dnsNames: [NAME, 'localhost'],
+      ipAddresses: ['127.0.0.1'],
+      force: true,
+    });
+    const renewed = fingerprintOfPem(readFileSync(pki.server!.cert, 'utf8')).colon;
+    assert.notEqual(renewed, before);
+    await eventually(async () => (await served()) === renewed, 'the renewed certificate');
+  });
+
+  it('rejects a key that does not match and keeps serving the current pair', async () => {
+    const current = await served();
+    const other = await makePki(join(t.dir, 'other'));
+    writeFileSync(pki.server!.key, other.keyPem, { mode: 0o600 });
+    assert.equal(server.reload(), 'rejected');
+    assert.equal(await served(), current);
+    const metrics = (await httpGet(server.httpPort, '/metrics')).body;
+    assert.ok(metricValue(metrics, 'tlsecho_certificate_reloads_total', { result: 'rejected' }) >= 1);
+    assert.ok(metricValue(metrics, 'tlsecho_certificate_reloads_total', { result: 'applied' }) >= 1);
+  });
+});
+
+describe('certificate rotation through a Kubernetes secret volume', () => {
+  const t = tempDir();
+  let server: RunningServer;
+  let ca: string;
+  // A secret volume: <dir>/tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>/ (swapped atomically).
+  const mount = join(t.dir, 'secret');
+  const publish = (version: string, cert: string, key: string) => {
+    const dir = join(mount, `..${version}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'tls.crt'), cert);
+    writeFileSync(join(dir, 'tls.key'), key, { mode: 0o600 });
+    symlinkSync(`..${version}`, join(mount, '..data_tmp'));
+    renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+  };
+  before(async () => {
+    const pki = await makePki(join(t.dir, 'certs'));
+    ca = pki.caPem;
+    mkdirSync(mount);
+    publish('v1', pki.certPem, pki.keyPem);
+    for (const f of ['tls.crt', 'tls.key']) symlinkSync(join('..data', f), join(mount, f));
+    server = await startServer({
+      certFile: join(mount, 'tls.crt'),
+      keyFile: join(mount, 'tls.key'),
+      caFile: pki.root.cert,
+      httpsPort: 0,
+      httpPort: 0,
+      reloadIntervalMs: 100,
+    });
+  });
+  after(async () => {
+    await server?.close();
+    t.cleanup();
+  });
+
+  it('follows the ..data symlink swap', async () => {
+    const out = join(t.dir, 'certs');
+    await issueCertificates({ out, dnsNames: [NAME], ipAddresses: [], force: true });
+    const cert = readFileSync(join(out, NAME, 'cert.pem'), 'utf8');
+    publish('v2', cert, readFileSync(join(out, NAME, 'key.pem'), 'utf8'));
+    const want = fingerprintOfPem(cert).colon;
+    await eventually(
+      async () => (await httpsGet({ port: server.httpsPort, ca, servername: NAME })).peerFingerprint === want,
+      'the certificate of the new secret version',
+    );
+  });
+});
+
+describe('mutual TLS (--client-ca)', () => {
+  const t = tempDir();
+  let pki: TestPki;
+  let foreign: TestPki;
+  let server: RunningServer;
+  before(async () => {
+    pki = await makePki(join(t.dir, 'certs'), { client: 'client1' });
+    foreign = await makePki(join(t.dir, 'foreign'), { client: 'client1' });
+    server = await startServer({
+      certFile: pki.server!.cert,
+      keyFile: pki.server!.key,
+      caFile: pki.root.cert,
+      clientCaFile: pki.root.cert,
+      httpsPort: 0,
+      httpPort: 0,
+    });
+  });
+  after(async () => {
+    await server?.close();
+    t.cleanup();
+  });
+  const request = (client?: TestPki) =>
+    httpsGet({
+      port: server.httpsPort,
+      ca: pki.caPem,
+      servername: NAME,
+      headers: { accept: 'application/json' },
+      ...(client
+        ? { cert: readFileSync(client.client!.cert, 'utf8'), key: readFileSync(client.client!.key, 'utf8') }
+        : {}),
+    });
+
+  it('accepts a client certificate from the trusted CA and shows it', async () => {
+    const r = await request(pki);
+    assert.equal(r.status, 200);
+    const cc = (
+      JSON.parse(r.body) as {
+        client_certificate: { subject: string; issuer: string; fingerprint_sha256: string };
+      }
+    ).client_certificate;
+    assert.match(cc.subject, /CN=client1/);
+    assert.equal(cc.fingerprint_sha256, fingerprintOfPem(readFileSync(pki.client!.cert, 'utf8')).colon);
+  });
+
+  it('rejects a connection without a client certificate', async () => {
+    await assert.rejects(request());
+  });
+
+  it('rejects a client certificate from another CA', async () => {
+    await assert.rejects(request(foreign));
+    const metrics = (await httpGet(server.httpPort, '/metrics')).body;
+    assert.ok(
+      metricValue(metrics, 'tlsecho_tls_handshake_failures_total', { reason: 'client_cert_missing' }) >= 1,
+    );
+    assert.ok(
+      metricValue(metrics, 'tlsecho_tls_handshake_failures_total', { reason: 'client_cert_rejected' }) >= 1,
+    );
+  });
+});
