@@ -1,6 +1,6 @@
 // The HTTPS routes: GET / (the echo, negotiated text/JSON/HTML) and GET /ping (the seed's
 // ponger). Synchronous and allocation-light: connection facts and bodies are cached per socket.
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { htmlBody, jsonBody, negotiate, textBody } from './echo.js';
 import { computeFacts, factsOf, type ConnectionFacts } from './facts.js';
@@ -8,17 +8,30 @@ import { PAGE_CSP } from './html.js';
 import type { Route } from './metrics.js';
 import type { ServerState } from './state.js';
 
-const COMMON: OutgoingHttpHeaders = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-};
-const TEXT = 'text/plain; charset=utf-8';
+// Response headers as flat [name, value, …] lists built once: Node writes such a list as it is,
+// where an object would be spread, walked and copied on every request.
+const COMMON = ['cache-control', 'no-store', 'x-content-type-options', 'nosniff'];
+const TEXT = [...COMMON, 'content-type', 'text/plain; charset=utf-8'];
+const ECHO_TEXT = [...TEXT, 'vary', 'Accept'];
+const ECHO_JSON = [...COMMON, 'content-type', 'application/json; charset=utf-8', 'vary', 'Accept'];
+const ECHO_HTML = [
+  ...COMMON,
+  'content-type',
+  'text/html; charset=utf-8',
+  'vary',
+  'Accept',
+  'content-security-policy',
+  PAGE_CSP,
+  'referrer-policy',
+  'no-referrer',
+];
+const NOT_ALLOWED_HEADERS = [...TEXT, 'allow', 'GET, HEAD'];
 const PONG = Buffer.from('pong\n');
 const NOT_FOUND = Buffer.from('404 not found: this server answers GET / (the echo) and GET /ping\n');
 const NOT_ALLOWED = Buffer.from('405 method not allowed: use GET or HEAD\n');
 
-function send(res: ServerResponse, status: number, type: string, body: Buffer, extra?: OutgoingHttpHeaders) {
-  res.writeHead(status, { ...COMMON, 'content-type': type, 'content-length': body.length, ...extra });
+function send(res: ServerResponse, status: number, headers: readonly string[], body: Buffer) {
+  res.writeHead(status, [...headers, 'content-length', String(body.length)]);
   res.end(body);
 }
 
@@ -30,16 +43,9 @@ function echo(
   s: ServerState,
 ) {
   const format = negotiate(req.headers.accept, query);
-  const vary = { vary: 'Accept' };
-  if (format === 'text') send(res, 200, TEXT, textBody(f), vary);
-  else if (format === 'json')
-    send(res, 200, 'application/json; charset=utf-8', jsonBody(f, req.headers.host, s.facts), vary);
-  else
-    send(res, 200, 'text/html; charset=utf-8', htmlBody(f, req.headers.host, s.facts), {
-      ...vary,
-      'content-security-policy': PAGE_CSP,
-      'referrer-policy': 'no-referrer',
-    });
+  if (format === 'text') send(res, 200, ECHO_TEXT, textBody(f));
+  else if (format === 'json') send(res, 200, ECHO_JSON, jsonBody(f, req.headers.host, s.facts));
+  else send(res, 200, ECHO_HTML, htmlBody(f, req.headers.host, s.facts));
 }
 
 export function httpsHandler(s: ServerState) {
@@ -56,11 +62,11 @@ export function httpsHandler(s: ServerState) {
     if (path === '/') {
       route = '/';
       if (readOnly) echo(req, res, f, q === -1 ? undefined : url.slice(q + 1), s);
-      else send(res, 405, TEXT, NOT_ALLOWED, { allow: 'GET, HEAD' });
+      else send(res, 405, NOT_ALLOWED_HEADERS, NOT_ALLOWED);
     } else if (path === '/ping') {
       route = '/ping';
       if (readOnly) send(res, 200, TEXT, PONG);
-      else send(res, 405, TEXT, NOT_ALLOWED, { allow: 'GET, HEAD' });
+      else send(res, 405, NOT_ALLOWED_HEADERS, NOT_ALLOWED);
     } else {
       route = 'other';
       send(res, 404, TEXT, NOT_FOUND);

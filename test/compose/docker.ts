@@ -1,41 +1,17 @@
 // Helpers for the Compose tests: run docker/make/git as real processes, find out whether an engine
 // answers, and drive one Compose project (unique name, temp certificates) of the root compose.yaml.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv } from '../helpers/cli.js';
+import { runProcess, type CliResult, type RunOptions } from '../helpers/cli.js';
 
 /** The repository root (compose.yaml, Makefile). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type ExecResult = CliResult;
 
-/** Runs a command to completion (SIGKILLed after timeoutMs); never rejects on a non-zero exit. */
-export function exec(
-  cmd: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...cleanEnv(), ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs a command to completion from the repository root (SIGKILLed after timeoutMs). */
+export function exec(cmd: string, args: string[], opts: RunOptions = {}): Promise<ExecResult> {
+  return runProcess(cmd, args, { timeoutMs: 60_000, ...opts, cwd: opts.cwd ?? ROOT });
 }
 
 /** Throws with the command's output unless it exited 0. */

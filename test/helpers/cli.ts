@@ -11,13 +11,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tlsecho <args>` to completion (killed after timeoutMs). */
-export function runCli(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<CliResult> {
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** Runs a program to completion (SIGKILLed after timeoutMs) in the hermetic environment; never
+ * rejects on a non-zero exit. */
+export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: { ...cleanEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,6 +37,11 @@ export function runCli(
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Runs `tlsecho <args>` to completion (killed after timeoutMs). */
+export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [CLI, ...args], opts);
 }
 
 /** Starts `tlsecho <args>` in the background; the caller stops it. */

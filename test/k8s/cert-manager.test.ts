@@ -5,10 +5,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as certManager from '@kubernetes-models/cert-manager/cert-manager.io/v1';
-import * as apps from 'kubernetes-models/apps/v1';
-import * as core from 'kubernetes-models/v1';
-import * as networking from 'kubernetes-models/networking.k8s.io/v1';
-import * as policy from 'kubernetes-models/policy/v1';
 import { serverNames } from '../../src/config/shared.js';
 import {
   argValue,
@@ -20,15 +16,10 @@ import {
   ROOT,
   type K8sObject,
   validateWithModel,
+  CORE_MODELS,
 } from './render.js';
 
-const MODELS: Record<string, Record<string, unknown>> = {
-  v1: core,
-  'apps/v1': apps,
-  'networking.k8s.io/v1': networking,
-  'policy/v1': policy,
-  'cert-manager.io/v1': certManager,
-};
+const MODELS: Record<string, Record<string, unknown>> = { ...CORE_MODELS, 'cert-manager.io/v1': certManager };
 
 describe('kubernetes cert-manager overlay', { skip: skipUnlessTools() }, () => {
   let objects: K8sObject[];

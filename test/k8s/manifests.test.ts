@@ -4,10 +4,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as apps from 'kubernetes-models/apps/v1';
-import * as core from 'kubernetes-models/v1';
-import * as networking from 'kubernetes-models/networking.k8s.io/v1';
-import * as policy from 'kubernetes-models/policy/v1';
 import { parseDuration } from '../../src/config/options.js';
 import { runCli } from '../helpers/cli.js';
 import {
@@ -21,16 +17,9 @@ import {
   type K8sObject,
   type Rendered,
   validateWithModel,
+  CORE_MODELS,
 } from './render.js';
 import { selects } from './policy.js';
-
-/** The model class of each kind the manifests may contain; anything else fails the test. */
-const MODELS: Record<string, Record<string, unknown>> = {
-  v1: core,
-  'apps/v1': apps,
-  'networking.k8s.io/v1': networking,
-  'policy/v1': policy,
-};
 
 function containersOf(d: K8sObject): K8sObject[] {
   const spec = d.spec.template.spec;
@@ -57,7 +46,7 @@ describe('kubernetes manifests (overlays/tlsecho-ca)', { skip: skipUnlessTools()
     assert.deepEqual(names('Service'), ['ponger', 'server1', 'server2', 'server3']);
     assert.deepEqual(names('PodDisruptionBudget'), ['ponger']);
     assert.deepEqual(names('Namespace'), [NAMESPACE]);
-    for (const o of objects) validateWithModel(o, MODELS);
+    for (const o of objects) validateWithModel(o, CORE_MODELS);
     for (const o of objects.filter((x) => x.kind !== 'Namespace'))
       assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind} ${o.metadata.name} namespace`);
   });

@@ -6,8 +6,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as apps from 'kubernetes-models/apps/v1';
+import * as core from 'kubernetes-models/v1';
+import * as networking from 'kubernetes-models/networking.k8s.io/v1';
+import * as policy from 'kubernetes-models/policy/v1';
 import { parseAllDocuments } from 'yaml';
 import { tempDir } from '../helpers/pki.js';
+
+/** The model class of each core kind the manifests may contain; anything else fails validation. */
+export const CORE_MODELS: Record<string, Record<string, unknown>> = {
+  v1: core,
+  'apps/v1': apps,
+  'networking.k8s.io/v1': networking,
+  'policy/v1': policy,
+};
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const NAMESPACE = 'tlsecho';
