@@ -60,7 +60,13 @@ export function createLogger(opts: {
   shared?: boolean;
   base?: Record<string, unknown>;
 }): Logger {
-  const dest = pino.destination({ dest: 1, sync: false, ...(opts.shared ? { maxWrite: 4096 } : {}) });
+  const dest = pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: 2048,
+    periodicFlush: 100,
+    ...(opts.shared ? { maxWrite: 4096 } : {}),
+  });
   destinations.push(dest);
   const { base } = opts;
   const text = {

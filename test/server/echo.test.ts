@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startWithPki } from '../helpers/server.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { httpGet, httpsGet, metricValue, rawExchange } from './requests.js';
 
@@ -19,15 +20,7 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
   before(async () => {
     pki = await makePki(join(t.dir, 'certs'));
     ca = pki.caPem;
-    server = await startServer({
-      certFile: pki.server!.cert,
-      keyFile: pki.server!.key,
-      caFile: pki.root.cert,
-      httpsPort: 0,
-      httpPort: 0,
-      handshakeTimeoutMs: 1000,
-      headerTimeoutMs: 1000,
-    });
+    server = await startWithPki(pki, { handshakeTimeoutMs: 1000, headerTimeoutMs: 1000 });
   });
   after(async () => {
     await server?.close();

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { issueCertificates } from '../../src/ca/api.js';
 import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
+import { startWithPki } from '../helpers/server.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { httpGet, httpsGet, metricValue } from './requests.js';
 
@@ -29,14 +30,7 @@ describe('certificate rotation', () => {
     (await httpsGet({ port: server.httpsPort, ca: pki.caPem, servername: NAME })).peerFingerprint;
   before(async () => {
     pki = await makePki(join(t.dir, 'certs'));
-    server = await startServer({
-      certFile: pki.server!.cert,
-      keyFile: pki.server!.key,
-      caFile: pki.root.cert,
-      httpsPort: 0,
-      httpPort: 0,
-      reloadIntervalMs: 100,
-    });
+    server = await startWithPki(pki, { reloadIntervalMs: 100 });
   });
   after(async () => {
     await server?.close();
@@ -125,14 +119,7 @@ describe('mutual TLS (--client-ca)', () => {
   before(async () => {
     pki = await makePki(join(t.dir, 'certs'), { client: 'client1' });
     foreign = await makePki(join(t.dir, 'foreign'), { client: 'client1' });
-    server = await startServer({
-      certFile: pki.server!.cert,
-      keyFile: pki.server!.key,
-      caFile: pki.root.cert,
-      clientCaFile: pki.root.cert,
-      httpsPort: 0,
-      httpPort: 0,
-    });
+    server = await startWithPki(pki, { clientCaFile: pki.root.cert });
   });
   after(async () => {
     await server?.close();
