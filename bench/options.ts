@@ -62,7 +62,7 @@ export const benchOptions = {
     default: '--workers 0',
     env: env('TLSECHO_ARGS'),
     description:
-      "extra flags for 'tlsecho server', space-separated; the default uses every CPU, as nginx's worker_processes auto",
+      "flags for 'tlsecho server', space-separated, given as --tlsecho-args='--workers 1'; the default uses every CPU, as nginx's worker_processes auto",
   }),
   'nginx-access-log': opt({
     kind: 'bool',

@@ -58,7 +58,9 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
   let material = loadTlsMaterial(settings); // start-up errors fail here, once
   const ticketKeys = newTicketKeys();
   const aggregator = new AggregatorRegistry();
-  const send = (w: Worker, m: ToWorker) => w.isConnected() && w.send(m);
+  // A worker killed during start-up may still look connected: its EPIPE goes to the callback
+  // (ignored; the 'exit' handler deals with the worker) instead of crashing the primary.
+  const send = (w: Worker, m: ToWorker) => w.isConnected() && w.send(m, undefined, undefined, () => {});
   const broadcast = (m: ToWorker) => Object.values(cluster.workers ?? {}).forEach((w) => w && send(w, m));
   const ready = new Set<number>();
   const restarts: number[] = [];

@@ -18,8 +18,8 @@ export const command = defineCommand({
     const workers = flags.workers === 0 ? availableParallelism() : flags.workers;
     const logOpts = { format: settings.logFormat, level: settings.logLevel };
     if (cluster.isWorker) {
-      // Workers share the primary's stdout (see createLogger: writes stay whole lines).
-      const logger = createLogger({ ...logOpts, shared: true, base: { worker: cluster.worker?.id } });
+      // Workers share the primary's stdout; LineBatch writes keep lines whole.
+      const logger = createLogger({ ...logOpts, base: { worker: cluster.worker?.id } });
       exitWith(await runWorker(settings, logger));
     }
     const logger = createLogger(logOpts);

@@ -1,7 +1,8 @@
 // Logs via pino: JSON lines for machines (--log-format json) or a compact human line (text):
 //   2025-01-02T03:04:05.678Z INFO Received GET /ping client=10.0.0.5 sni=server1.tlsecho.test status=200 ms=0.21
-// Writes go through pino's asynchronous destination so logging never blocks a request.
+// Lines are written in batches per event-loop turn (log-batch.ts).
 import { pino, type Logger } from 'pino';
+import { LineBatch } from './log-batch.js';
 
 export type { Logger };
 export type LogFormat = 'text' | 'json';
@@ -48,25 +49,16 @@ function isoNow(): string {
 }
 
 /**
- * A pino logger writing to stdout through pino's asynchronous destination. The text form is
- * formatted straight from the call's arguments (pino's JSON is never built and parsed again: that
- * round trip was the largest cost of a request). `shared` is for worker processes that share one
- * stdout: every write(2) is then at most PIPE_BUF (4096) bytes and holds whole lines only, which
- * the kernel never interleaves with another process's write.
+ * A pino logger writing to stdout in batches of whole lines (see LineBatch). The text form is
+ * formatted straight from the call's arguments: pino's JSON is never built and parsed again, a
+ * round trip that was the largest cost of a request.
  */
 export function createLogger(opts: {
   format: LogFormat;
   level: string;
-  shared?: boolean;
   base?: Record<string, unknown>;
 }): Logger {
-  const dest = pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: 2048,
-    periodicFlush: 100,
-    ...(opts.shared ? { maxWrite: 4096 } : {}),
-  });
+  const dest = new LineBatch();
   destinations.push(dest);
   const { base } = opts;
   const text = {
