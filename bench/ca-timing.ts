@@ -100,24 +100,11 @@ export function timeCa(o: { cli: string; openssl: string; dir: string; reps: num
     tlsecho.push(timeIt(() => tlsechoCa(o.cli, a)));
     openssl.push(timeIt(() => opensslCa(o.openssl, b)));
     if (i === 0) {
-      run(o.openssl, [
-        'verify',
-        '-x509_strict',
-        '-purpose',
-        'sslserver',
-        '-CAfile',
-        join(a, 'minica.pem'),
-        join(a, DNS_NAMES[0]!, 'cert.pem'),
-      ]);
-      run(o.openssl, [
-        'verify',
-        '-x509_strict',
-        '-purpose',
-        'sslserver',
-        '-CAfile',
-        join(b, 'root.pem'),
-        join(b, 'leaf.pem'),
-      ]);
+      for (const [root, leaf] of [
+        [join(a, 'minica.pem'), join(a, DNS_NAMES[0]!, 'cert.pem')],
+        [join(b, 'root.pem'), join(b, 'leaf.pem')],
+      ])
+        run(o.openssl, ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', root!, leaf!]);
     }
   }
   return { tlsecho, openssl };

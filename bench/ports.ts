@@ -1,19 +1,13 @@
 // Loopback ports: a free one for nginx (which cannot report an ephemeral port), and waiting for
 // a listener to accept connections.
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort as freePortOn } from '../src/demo/processes.js';
 
 export const HOST = '127.0.0.1';
 
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+  return freePortOn(HOST);
 }
 
 function accepts(port: number): Promise<boolean> {
