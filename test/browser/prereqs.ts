@@ -2,6 +2,7 @@
 // test with the reason, unless TLSECHO_REQUIRE_BROWSERS=1 (CI), where they fail it instead.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { skipUnless } from '../helpers/requirements.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const FIREFOX = '/usr/bin/firefox-esr';
@@ -31,9 +32,10 @@ const PACKAGE: Record<string, string> = {
  */
 export function needTools(...tools: string[]): false | string {
   const missing = tools.filter((t) => !(t.startsWith('/') ? executable(t) : onPath(t)));
-  if (missing.length === 0) return false;
-  const reason = `missing ${missing.map((t) => `${t} (Debian package ${PACKAGE[t] ?? t})`).join(', ')}`;
-  if (process.env.TLSECHO_REQUIRE_BROWSERS === '1')
-    throw new Error(`TLSECHO_REQUIRE_BROWSERS=1 but ${reason}`);
-  return reason;
+  return skipUnless(
+    'BROWSERS',
+    missing.length === 0
+      ? undefined
+      : `missing ${missing.map((t) => `${t} (Debian package ${PACKAGE[t] ?? t})`).join(', ')}`,
+  );
 }

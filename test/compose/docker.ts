@@ -30,10 +30,7 @@ function answers(cmd: string, args: string[]): boolean {
   return spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 }).status === 0;
 }
 
-/**
- * Why the Docker tests cannot run here, or undefined when they can. With TLSECHO_REQUIRE_DOCKER=1
- * a missing prerequisite is a failure, not a skip: callers turn the reason into an error.
- */
+/** Why the Docker tests cannot run here, or undefined when they can. */
 export function dockerMissing(): string | undefined {
   if (!answers('docker', ['info', '--format', '{{.ServerVersion}}'])) return 'no Docker engine answers';
   if (!answers('docker', ['compose', 'version'])) return "'docker compose' is not available";
@@ -41,8 +38,6 @@ export function dockerMissing(): string | undefined {
     return "setfacl is missing (package 'acl'; make certs grants the container's uid read access to the key)";
   return undefined;
 }
-
-export const requireDocker = process.env.TLSECHO_REQUIRE_DOCKER === '1';
 
 /** Polls `probe` until it returns a value, at most `timeoutMs`; the error carries `describe()`. */
 export async function waitFor<T>(

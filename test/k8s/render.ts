@@ -12,6 +12,7 @@ import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import { parseAllDocuments } from 'yaml';
 import { tempDir } from '../helpers/pki.js';
+import { skipUnless } from '../helpers/requirements.js';
 
 /** The model class of each core kind the manifests may contain; anything else fails validation. */
 export const CORE_MODELS: Record<string, Record<string, unknown>> = {
@@ -51,11 +52,7 @@ export function missingTools(): string | undefined {
 
 /** The `skip` option for a suite: a reason when tools are missing, unless they are required. */
 export function skipUnlessTools(): string | false {
-  const missing = missingTools();
-  if (!missing) return false;
-  if (process.env.TLSECHO_REQUIRE_KUBECTL === '1')
-    throw new Error(`${missing}, and TLSECHO_REQUIRE_KUBECTL=1`);
-  return missing;
+  return skipUnless('KUBECTL', missingTools());
 }
 
 /** Copies deploy/k8s (without any generated secrets) and runs `make k8s-secrets` into the copy. */
