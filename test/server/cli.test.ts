@@ -74,6 +74,23 @@ describe('tlsecho server (process)', () => {
     assert.equal(await exited(child, 5000), 0);
   });
 
+  it('exits at once on a second signal while a request holds the shutdown', async () => {
+    const child = start('--shutdown-timeout', '30s');
+    const p = ports(await waitForLine(child, / ready /));
+    const socket = tls.connect({ host: '127.0.0.1', port: p.https, servername: NAME, ca: pki.caPem });
+    await once(socket, 'secureConnect');
+    socket.on('error', () => {});
+    socket.write('GET /ping HTTP/1.1\r\nHost: x\r\n'); // never finished: shutdown would wait 30 s
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGTERM');
+    await waitForLine(child, /shutting down/);
+    const second = waitForLine(child, /second signal: exiting now/);
+    child.kill('SIGINT');
+    await second;
+    assert.equal(await exited(child, 3000), 1, 'exits (non-zero: requests were cut) well before 30 s');
+    socket.destroy();
+  });
+
   it('prints one line and exits non-zero for a missing file', async () => {
     const r = await runCli([
       'server',
