@@ -1,19 +1,20 @@
 // One server process: the HTTPS echo and the plain-HTTP port, with their limits, metrics and logs.
 // Used directly by startServer() and by each worker of `--workers N`.
 import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { CommandError } from '../config/errors.js';
 import { serverFacts } from './echo.js';
-import { computeFacts, plainIp, serverNameLabeler } from './facts.js';
+import { computeFacts, factsOf, plainIp, serverNameLabeler } from './facts.js';
 import { httpHandler } from './http-plain.js';
+import { Http1Server } from './http1.js';
 import { httpsHandler } from './https-app.js';
 import { handshakeFailureReason, ServerMetrics } from './metrics.js';
 import type { Settings } from './options.js';
-import { drainAndClose } from './shutdown.js';
+import { drainableHttp, drainableHttp1, drainAndClose } from './shutdown.js';
 import type { ServerState } from './state.js';
+import { renewTicketsOnResume } from './ticket-renewal.js';
 import { secureContextOptions, tlsServerOptions } from './tls-context.js';
 import { sniffTls, type NotTls } from './tls-front.js';
 import type { TlsMaterial } from './tls-material.js';
@@ -27,7 +28,7 @@ export interface EchoServer {
   shutdown(opts?: { delayMs?: number }): Promise<boolean>;
 }
 
-/** Node's HTTP limits from the settings (all per connection; the cap is per port and process). */
+/** Node's HTTP limits for the plain-HTTP port (all per connection; the cap is per port and process). */
 function httpLimits(s: Settings): http.ServerOptions {
   return {
     maxHeaderSize: s.maxHeaderSize,
@@ -44,8 +45,8 @@ const CLIENT_ERRORS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
-/** Answers malformed, oversized or too slow requests the way Node does, and counts them. */
-function onClientError(state: ServerState, server: 'https' | 'http') {
+/** Answers malformed, oversized or too slow requests on the plain-HTTP port, and counts them. */
+function onClientError(state: ServerState) {
   return (err: NodeJS.ErrnoException, socket: Socket) => {
     // TLS failures reach here too (TLS 1.3 reports a missing client certificate after the
     // handshake); tlsClientError already counted and logged them.
@@ -55,11 +56,9 @@ function onClientError(state: ServerState, server: 'https' | 'http') {
       const client = plainIp(socket.remoteAddress);
       state.logger.info(
         { client, code: err.code, status: Number(status.slice(0, 3)) },
-        `rejected request on ${server} port`,
+        'rejected request on http port',
       );
-      if (server === 'https')
-        state.metrics.requests.inc({ route: 'other', status: status.slice(0, 3), server_name: 'n/a' });
-      else state.metrics.httpRequests.inc({ route: 'other', status: status.slice(0, 3) });
+      state.metrics.httpRequests.inc({ route: 'other', status: status.slice(0, 3) });
     }
     if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage)
       return void socket.destroy();
@@ -72,7 +71,12 @@ function onClientError(state: ServerState, server: 'https' | 'http') {
   };
 }
 
-function listen(server: http.Server, port: number, host: string | undefined, flag: string): Promise<number> {
+function listen(
+  server: http.Server | tls.Server,
+  port: number,
+  host: string | undefined,
+  flag: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = `${host ?? 'all interfaces'} port ${port} (${flag})`;
@@ -120,20 +124,34 @@ export function createEchoServer(opts: {
   };
   metrics.notAfter.set(material.leaf.notAfter.getTime() / 1000);
 
-  const httpsServer = https.createServer(
-    { ...tlsServerOptions(material, ticketKeys, settings.handshakeTimeoutMs), ...httpLimits(settings) },
-    httpsHandler(state),
-  );
+  // TLS by node:tls, HTTP/1.1 on top by http1.ts (node:http's per-request cost halved throughput).
+  const httpsServer = tls.createServer(tlsServerOptions(material, ticketKeys, settings.handshakeTimeoutMs));
+  const http1 = new Http1Server({
+    handler: httpsHandler(state),
+    maxHeaderSize: settings.maxHeaderSize,
+    headerTimeoutMs: Math.min(settings.headerTimeoutMs, settings.requestTimeoutMs || Infinity),
+    keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+    stopping: () => state.shuttingDown,
+    onRejected: (socket, r) => {
+      const f = factsOf(socket);
+      logger.info(
+        { client: f?.clientIp ?? plainIp(socket.remoteAddress), code: r.code, status: r.status },
+        'rejected request on https port',
+      );
+      metrics.requests.inc({ route: 'other', status: r.status, server_name: f?.serverNameLabel ?? 'n/a' });
+    },
+  });
   const httpServer = http.createServer(httpLimits(settings), httpHandler(state));
   for (const s of [httpsServer, httpServer]) s.maxConnections = settings.maxConnections;
-  httpsServer.on('clientError', onClientError(state, 'https'));
-  httpServer.on('clientError', onClientError(state, 'http'));
+  httpServer.on('clientError', onClientError(state));
 
-  // Facts are computed once per connection, before the HTTP parser sees the first request.
-  httpsServer.prependListener('secureConnection', (socket: TLSSocket) => {
+  // Facts are computed once per connection, before its first request is parsed.
+  httpsServer.on('secureConnection', (socket: TLSSocket) => {
     const f = computeFacts(socket, state.serverNameLabel);
     metrics.handshakes.inc({ version: f.tlsVersion, resumed: String(f.resumed) });
   });
+  http1.attach(httpsServer);
+  renewTicketsOnResume(httpsServer, ticketKeys);
   httpsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     // Node checks a client certificate after the handshake and then just closes the connection,
     // which surfaces here as a reset; authorizationError says what was wrong with the certificate.
@@ -146,6 +164,8 @@ export function createEchoServer(opts: {
       { client: plainIp(address), reason, error: certError ?? err.code ?? err.message },
       'TLS handshake failed',
     );
+    // With a listener here node:tls leaves the socket open (a handshake timeout included).
+    socket.destroy();
   });
   sniffTls(httpsServer, {
     httpPort: () => state.httpPort,
@@ -176,13 +196,14 @@ export function createEchoServer(opts: {
     },
     applyMaterial(m) {
       httpsServer.setSecureContext(secureContextOptions(m, ticketKeys));
+      renewTicketsOnResume(httpsServer, ticketKeys); // a new context needs the hook again
       state.material = m;
       state.facts = serverFacts(m.caFingerprint.colon);
       state.serverNameLabel = serverNameLabeler(m.leaf.names);
       metrics.notAfter.set(m.leaf.notAfter.getTime() / 1000);
     },
     shutdown(o = {}) {
-      return drainAndClose(state, [httpsServer, httpServer], {
+      return drainAndClose(state, [drainableHttp1(httpsServer, http1), drainableHttp(httpServer)], {
         delayMs: o.delayMs ?? 0,
         timeoutMs: settings.shutdownTimeoutMs,
       });

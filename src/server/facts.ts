@@ -22,6 +22,8 @@ export interface ConnectionFacts {
   clientCert: ClientCertificate | undefined;
   /** Label for metrics: the SNI when it is a name of our certificate, else "other"/"none". */
   serverNameLabel: string;
+  /** The request log's fields for this connection (client, SNI), formatted on first use. */
+  logFields?: string;
   /** Response caches, filled on first use (see echo.ts). */
   text?: Buffer;
   json?: { host: string | undefined; body: Buffer };

@@ -71,6 +71,17 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
       session: first.session,
     });
     assert.equal((JSON.parse(again.body) as { session_resumed: boolean }).session_resumed, true);
+    // TLS 1.3 tickets are single-use: the resumed connection must bring a fresh one (as nginx
+    // does), or the client's next reconnect is a full handshake.
+    assert.ok(again.session, 'a resumed connection brings a new ticket');
+    const third = await httpsGet({
+      port: server.httpsPort,
+      ca,
+      servername: NAMES[1],
+      headers,
+      session: again.session,
+    });
+    assert.equal((JSON.parse(third.body) as { session_resumed: boolean }).session_resumed, true);
   });
 
   it('negotiates TLS 1.2 with an intermediate cipher and refuses TLS 1.1', async () => {
