@@ -50,6 +50,12 @@ describe('certificate rotation', () => {
     const renewed = fingerprintOfPem(readFileSync(pki.server!.cert, 'utf8')).colon;
     assert.notEqual(renewed, before);
     await eventually(async () => (await served()) === renewed, 'the renewed certificate');
+    // The rotated context still renews TLS 1.3 tickets on resumption (the hook is per context).
+    const get = (session?: Buffer) =>
+      httpsGet({ port: server.httpsPort, ca: pki.caPem, servername: NAME, session, path: '/?format=json' });
+    const resumedOnce = await get((await get()).session);
+    assert.equal((JSON.parse(resumedOnce.body) as { session_resumed: boolean }).session_resumed, true);
+    assert.ok(resumedOnce.session, 'the resumed connection brought a new ticket');
   });
 
   it('rejects a key that does not match and keeps serving the current pair', async () => {
