@@ -48,9 +48,6 @@ const CLIENT_ERRORS: Record<string, string> = {
 /** Answers malformed, oversized or too slow requests on the plain-HTTP port, and counts them. */
 function onClientError(state: ServerState) {
   return (err: NodeJS.ErrnoException, socket: Socket) => {
-    // TLS failures reach here too (TLS 1.3 reports a missing client certificate after the
-    // handshake); tlsClientError already counted and logged them.
-    if (err.code?.startsWith('ERR_SSL')) return void socket.destroy();
     const status = CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request';
     if (err.code !== 'ECONNRESET') {
       const client = plainIp(socket.remoteAddress);
@@ -129,7 +126,8 @@ export function createEchoServer(opts: {
   const http1 = new Http1Server({
     handler: httpsHandler(state),
     maxHeaderSize: settings.maxHeaderSize,
-    headerTimeoutMs: Math.min(settings.headerTimeoutMs, settings.requestTimeoutMs || Infinity),
+    // A request here is complete with its head (bodies are never read): --header-timeout bounds it.
+    headerTimeoutMs: settings.headerTimeoutMs,
     keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
     stopping: () => state.shuttingDown,
     onRejected: (socket, r) => {

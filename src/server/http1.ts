@@ -19,7 +19,6 @@ export interface Http1Request {
   method: string;
   /** The request target as sent (`/`, `/ping?x`). */
   url: string;
-  versionMinor: number;
   host: string | undefined;
   accept: string | undefined;
 }
@@ -90,7 +89,12 @@ interface Connection {
   out: Buffer[];
   /** No more requests: the connection ends once what is queued is written. */
   closing: boolean;
+  /** When the server ended its side (ms since epoch); the sweep cuts a client that lingers. */
+  endedAt: number;
 }
+
+/** How long a client may keep its side open after the server ended the connection. */
+const LINGER_MS = 1000;
 
 // `date` is required of an origin server with a clock (RFC 9110 §6.6.1); formatted once a second.
 let dateSecond = 0;
@@ -136,11 +140,6 @@ export class Http1Server {
     server.once('close', () => clearInterval(this.sweep));
   }
 
-  /** Connections now open. */
-  get size(): number {
-    return this.conns.size;
-  }
-
   /** Ends every connection that is between requests (graceful stop). */
   closeIdle(): void {
     for (const c of this.conns) if (c.headSince === 0 && !c.closing) this.endConnection(c);
@@ -151,12 +150,20 @@ export class Http1Server {
     for (const c of this.conns) c.socket.destroy();
   }
 
-  serve(socket: TLSSocket): void {
+  private serve(socket: TLSSocket): void {
     const parser = new HTTPParser(HTTPParser.REQUEST) as unknown as Parser;
     parser.maxHeaderSize = this.o.maxHeaderSize;
     const now = Date.now();
     // Node's rule too: the header timeout runs from the connection's start for its first request.
-    const c: Connection = { socket, parser, headSince: now, idleSince: now, out: [], closing: false };
+    const c: Connection = {
+      socket,
+      parser,
+      headSince: now,
+      idleSince: now,
+      out: [],
+      closing: false,
+      endedAt: 0,
+    };
     parser[HTTPParser.kOnHeadersComplete] = (info) => this.onHead(c, info);
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
@@ -206,10 +213,7 @@ export class Http1Server {
 
     const close = !info.shouldKeepAlive || body || info.upgrade || this.o.stopping();
     const method = METHODS[info.method] ?? 'UNKNOWN';
-    const res = this.o.handler(
-      { method, url: info.url, versionMinor: info.versionMinor, host, accept },
-      c.socket,
-    );
+    const res = this.o.handler({ method, url: info.url, host, accept }, c.socket);
     const head =
       statusLine(res.status) +
       `date: ${httpDate()}\r\n` +
@@ -260,16 +264,18 @@ export class Http1Server {
 
   private endConnection(c: Connection, last?: Buffer): void {
     c.closing = true;
+    c.endedAt = Date.now();
     if (last) c.socket.end(last);
     else c.socket.end();
-    // A client that never closes its side must not hold the connection.
-    setTimeout(() => c.socket.destroy(), 1000).unref();
   }
 
   private checkTimeouts(): void {
     const now = Date.now();
     for (const c of this.conns) {
-      if (c.closing) continue;
+      if (c.closing) {
+        if (c.endedAt !== 0 && now - c.endedAt > LINGER_MS) c.socket.destroy();
+        continue;
+      }
       if (c.headSince !== 0) {
         if (now - c.headSince > this.o.headerTimeoutMs) this.reject(c, 408, 'ERR_HTTP_REQUEST_TIMEOUT');
       } else if (this.o.keepAliveTimeoutMs > 0 && now - c.idleSince > this.o.keepAliveTimeoutMs) {

@@ -69,7 +69,7 @@ function textRequestLog(dest: LineBatch, base: object | undefined): RequestLog {
   return {
     fields: (f) => appendFields(base ? appendFields('', base) : '', f),
     write: (msg, fields, status, ms) =>
-      dest.write(`${isoNow()} INFO ${msg}${fields} status=${status} ms=${ms}\n`),
+      dest.write(`${isoNow()} ${LEVEL_TEXT.info} ${msg}${fields} status=${status} ms=${ms}\n`),
   };
 }
 

@@ -61,6 +61,7 @@ describe('tlsecho server (process)', () => {
     await once(socket, 'secureConnect');
     let answer = '';
     socket.on('data', (d: Buffer) => (answer += d));
+    const logged = waitForLine(child, /Received GET \/ping/);
     socket.write('GET /ping HTTP/1.1\r\nHost: x\r\n'); // the request is under way...
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
@@ -71,6 +72,13 @@ describe('tlsecho server (process)', () => {
     assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(answer, /\r\nConnection: close\r\n/i);
     assert.match(answer, /\r\n\r\npong\n$/);
+    // The seed's ponger line, in the text format.
+    assert.match(
+      await logged,
+      new RegExp(
+        `^\\S+Z INFO Received GET /ping client=127\\.0\\.0\\.1 sni=${NAME.replaceAll('.', '\\.')} status=200 ms=[\\d.]+$`,
+      ),
+    );
     assert.equal(await exited(child, 5000), 0);
   });
 
@@ -162,6 +170,7 @@ describe('tlsecho server (process)', () => {
     const ready = JSON.parse(line) as { https_port: number; http_port: number; workers: number };
     assert.equal(ready.workers, 2);
     const requests = 12;
+    const logged = waitForLine(child, /"msg":"Received GET \/"/);
     for (let i = 0; i < requests; i++) {
       const r = await httpsGet({ port: ready.https_port, ca: pki.caPem, servername: NAME });
       assert.equal(r.body, `Client connection from 127.0.0.1 to server ${NAME}\n`);
@@ -181,6 +190,24 @@ describe('tlsecho server (process)', () => {
       if ((JSON.parse(r.body) as { session_resumed: boolean }).session_resumed) resumed++;
     }
     assert.equal(resumed, 3);
+    // The request line in JSON: pino's shape (key order included) with the worker's number.
+    const entry = JSON.parse(await logged) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(entry), [
+      'level',
+      'time',
+      'pid',
+      'worker',
+      'client',
+      'sni',
+      'status',
+      'ms',
+      'msg',
+    ]);
+    assert.deepEqual(
+      { level: entry.level, client: entry.client, sni: entry.sni, status: entry.status, msg: entry.msg },
+      { level: 'info', client: '127.0.0.1', sni: NAME, status: 200, msg: 'Received GET /' },
+    );
+    assert.equal(typeof entry.ms, 'number');
     assert.equal((await httpGet(ready.http_port, '/root_ca')).body, pki.caPem);
     const metrics = (await httpGet(ready.http_port, '/metrics')).body;
     assert.equal(

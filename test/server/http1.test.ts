@@ -2,6 +2,7 @@
 // real verified TLS connections: pipelining, keep-alive by version, bodies never read, bad heads,
 // idle timeout and back-pressure.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
@@ -104,7 +105,7 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     assert.ok(r.text.endsWith('\r\n\r\n'), 'no body after the head');
   });
 
-  it('answers a request with a body and closes, never reading the body as a request', async () => {
+  it('answers a request with a body or an upgrade and closes, never reading on', async () => {
     const smuggled = 'GET /ping HTTP/1.1\r\nHost: a\r\n\r\n';
     const r = await send(
       `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`,
@@ -118,6 +119,12 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     );
     assert.ok(chunked.closed);
     assert.match(chunked.text, /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n/);
+    const upgrade = await send(
+      'GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /ping HTTP/1.1\r\n\r\n',
+    );
+    assert.ok(upgrade.closed, 'an upgrade request is answered, not upgraded, and its connection closed');
+    assert.match(upgrade.text, /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n/);
+    assert.equal(count(upgrade.text, 'HTTP/1.1 '), 1);
   });
 
   it('rejects bad heads with the status that names the problem, then closes', async () => {
@@ -146,6 +153,32 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     const elapsed = Date.now() - start;
     assert.ok(elapsed >= 1400 && elapsed < 4500, `closed after ${elapsed} ms (keep-alive timeout 1500 ms)`);
     assert.equal(count(r.text, 'pong\n'), 1);
+  });
+
+  it('cuts a client that keeps its side open after the server ended the connection', async () => {
+    // allowHalfOpen: this client never closes its side; the server must not hold the socket.
+    // (node:tls honours allowHalfOpen; @types/node does not list it for tls.connect)
+    const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
+      host: '127.0.0.1',
+      port: server.httpsPort,
+      servername: NAME,
+      ca: pki.caPem,
+      allowHalfOpen: true,
+    };
+    const socket = tls.connect(options);
+    socket.on('data', () => {});
+    socket.write('GET /ping HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await once(socket, 'end');
+    await new Promise((r) => setTimeout(r, 2500)); // > the 1 s linger plus one sweep
+    const gone = new Promise<boolean>((resolve) => {
+      socket.on('error', () => resolve(true)); // EPIPE / ECONNRESET: the server socket is closed
+      setTimeout(() => resolve(false), 2000);
+    });
+    socket.write('GET /ping HTTP/1.1\r\n');
+    setTimeout(() => socket.writable && socket.write('Host: a\r\n'), 200);
+    const cut = await gone;
+    socket.destroy();
+    assert.ok(cut, 'the server closed its socket');
   });
 
   it('answers every pipelined request of a client that does not read for a while', async () => {
