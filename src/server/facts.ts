@@ -1,6 +1,7 @@
 // What the echo reports about a TLS connection. Computed once when the handshake completes and
 // kept on the socket, so a keep-alive request only looks it up.
 import type { TLSSocket } from 'node:tls';
+import type { CounterCell } from './metrics.js';
 
 export interface ClientCertificate {
   subject: string;
@@ -22,6 +23,8 @@ export interface ConnectionFacts {
   clientCert: ClientCertificate | undefined;
   /** Label for metrics: the SNI when it is a name of our certificate, else "other"/"none". */
   serverNameLabel: string;
+  /** This connection's tlsecho_requests_total cells, by answer (see https-app.ts). */
+  requestCells?: Map<object, CounterCell>;
   /** The request log's fields for this connection (client, SNI), formatted on first use. */
   logFields?: string;
   /** Response caches, filled on first use (see echo.ts). */

@@ -7,7 +7,7 @@ import { computeFacts, factsOf } from './facts.js';
 import { PAGE_CSP } from './html.js';
 import { headerBlock, type Http1Handler, type Http1Response } from './http1.js';
 import { requestLogOf } from './logging.js';
-import type { Route } from './metrics.js';
+import type { CounterCell, Route } from './metrics.js';
 import type { ServerState } from './state.js';
 
 const COMMON = ['cache-control', 'no-store', 'x-content-type-options', 'nosniff'];
@@ -45,8 +45,35 @@ const NOT_ALLOWED: Http1Response = {
   body: Buffer.from('405 method not allowed: use GET or HEAD\n'),
 };
 
+// Every answer this handler gives, as counted in tlsecho_requests_total.
+type Outcome = { route: Route; status: number };
+const ECHO: Outcome = { route: '/', status: 200 };
+const ECHO_NOT_ALLOWED: Outcome = { route: '/', status: 405 };
+const PING: Outcome = { route: '/ping', status: 200 };
+const PING_NOT_ALLOWED: Outcome = { route: '/ping', status: 405 };
+const OTHER: Outcome = { route: 'other', status: 404 };
+const OUTCOMES = [ECHO, ECHO_NOT_ALLOWED, PING, PING_NOT_ALLOWED, OTHER];
+
 export function httpsHandler(s: ServerState): Http1Handler {
   const requestLog = requestLogOf(s.logger);
+  // Counter cells per server name (looked up once per connection) and duration cells per route.
+  const cellsByName = new Map<string, Map<Outcome, CounterCell>>();
+  const requestCells = (serverName: string) => {
+    let cells = cellsByName.get(serverName);
+    if (!cells) {
+      cells = new Map(
+        OUTCOMES.map((o) => [o, s.metrics.requests.cell({ ...o, server_name: serverName })] as const),
+      );
+      cellsByName.set(serverName, cells);
+    }
+    return cells;
+  };
+  const durationCells = {
+    '/': s.metrics.duration.cell('/'),
+    '/ping': s.metrics.duration.cell('/ping'),
+    other: s.metrics.duration.cell('other'),
+  };
+
   return (req, socket: TLSSocket): Http1Response => {
     const start = performance.now();
     const f = factsOf(socket) ?? computeFacts(socket, s.serverNameLabel);
@@ -55,12 +82,12 @@ export function httpsHandler(s: ServerState): Http1Handler {
     const path = q === -1 ? url : url.slice(0, q);
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
 
-    let route: Route;
-    let res: Http1Response;
+    let outcome = OTHER;
+    let res = NOT_FOUND;
     if (path === '/') {
-      route = '/';
-      if (!readOnly) res = NOT_ALLOWED;
-      else {
+      outcome = readOnly ? ECHO : ECHO_NOT_ALLOWED;
+      res = NOT_ALLOWED;
+      if (readOnly) {
         const format = negotiate(req.accept, q === -1 ? undefined : url.slice(q + 1));
         if (format === 'text') res = { status: 200, head: ECHO_TEXT, body: textBody(f) };
         else if (format === 'json')
@@ -68,20 +95,18 @@ export function httpsHandler(s: ServerState): Http1Handler {
         else res = { status: 200, head: ECHO_HTML, body: htmlBody(f, req.host, s.facts) };
       }
     } else if (path === '/ping') {
-      route = '/ping';
+      outcome = readOnly ? PING : PING_NOT_ALLOWED;
       res = readOnly ? PONG : NOT_ALLOWED;
-    } else {
-      route = 'other';
-      res = NOT_FOUND;
     }
 
     const seconds = (performance.now() - start) / 1000;
-    const status = res.status;
-    s.metrics.requests.inc({ route, status, server_name: f.serverNameLabel });
-    s.metrics.duration.observe({ route }, seconds);
+    f.requestCells ??= requestCells(f.serverNameLabel);
+    f.requestCells.get(outcome)!.n++;
+    s.metrics.duration.observe(durationCells[outcome.route], seconds);
     if (s.settings.accessLog) {
-      const msg = `Received ${req.method} ${route === 'other' ? path.slice(0, 200) : path}`;
+      const msg = `Received ${req.method} ${outcome === OTHER ? path.slice(0, 200) : path}`;
       const ms = Math.round(seconds * 1e5) / 100;
+      const status = res.status;
       if (requestLog) {
         f.logFields ??= requestLog.fields({ client: f.clientIp, sni: f.sni ?? '-' });
         requestLog.write(msg, f.logFields, status, ms);
