@@ -11,12 +11,12 @@ import { httpHandler } from './http-plain.js';
 import { Http1Server } from './http1.js';
 import { httpsHandler } from './https-app.js';
 import { handshakeFailureReason, ServerMetrics } from './metrics.js';
+import { answerPlainHttp, notTlsReason, tcpOf } from './not-tls.js';
 import type { Settings } from './options.js';
 import { drainableHttp, drainableHttp1, drainAndClose } from './shutdown.js';
 import type { ServerState } from './state.js';
 import { renewTicketsOnResume } from './ticket-renewal.js';
 import { secureContextOptions, tlsServerOptions } from './tls-context.js';
-import { sniffTls, type NotTls } from './tls-front.js';
 import type { TlsMaterial } from './tls-material.js';
 
 export interface EchoServer {
@@ -151,29 +151,26 @@ export function createEchoServer(opts: {
   http1.attach(httpsServer);
   renewTicketsOnResume(httpsServer, ticketKeys);
   httpsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const client = plainIp(socket.remoteAddress ?? tcpOf(socket)?.remoteAddress);
+    const notTls = notTlsReason(err, socket);
+    if (notTls) {
+      metrics.handshakeFailures.inc({ reason: notTls });
+      if (notTls === 'plain_http' && answerPlainHttp(socket, state.httpPort)) {
+        logger.info({ client, status: 400 }, 'plain HTTP request on the HTTPS port');
+        return;
+      }
+      logger.debug({ client, reason: notTls }, 'not a TLS connection');
+      socket.destroy();
+      return;
+    }
     // Node checks a client certificate after the handshake and then just closes the connection,
     // which surfaces here as a reset; authorizationError says what was wrong with the certificate.
     const certError = socket.authorizationError as unknown as string | undefined;
     const reason = certError ? 'client_cert_rejected' : handshakeFailureReason(err);
     metrics.handshakeFailures.inc({ reason });
-    const address =
-      socket.remoteAddress ?? (socket as TLSSocket & { _parent?: Socket })._parent?.remoteAddress;
-    logger.info(
-      { client: plainIp(address), reason, error: certError ?? err.code ?? err.message },
-      'TLS handshake failed',
-    );
+    logger.info({ client, reason, error: certError ?? err.code ?? err.message }, 'TLS handshake failed');
     // With a listener here node:tls leaves the socket open (a handshake timeout included).
     socket.destroy();
-  });
-  sniffTls(httpsServer, {
-    httpPort: () => state.httpPort,
-    firstByteTimeoutMs: settings.handshakeTimeoutMs,
-    onReject: (socket: Socket, why: NotTls) => {
-      metrics.handshakeFailures.inc({ reason: why });
-      const client = plainIp(socket.remoteAddress);
-      if (why === 'plain_http') logger.info({ client, status: 400 }, 'plain HTTP request on the HTTPS port');
-      else logger.debug({ client, reason: why }, 'not a TLS connection');
-    },
   });
 
   return {

@@ -193,7 +193,7 @@ export function handshakeFailureReason(err: NodeJS.ErrnoException): string {
   if (/handshake timeout/i.test(err.message)) return 'timeout';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection_reset';
   if (code === 'ERR_SSL_NO_SHARED_CIPHER') return 'no_shared_cipher';
-  if (/UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW|WRONG_VERSION_NUMBER/.test(code)) return 'unsupported_protocol';
+  if (/UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW/.test(code)) return 'unsupported_protocol';
   if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') return 'client_cert_missing';
   if (code === 'ERR_SSL_CERTIFICATE_VERIFY_FAILED') return 'client_cert_rejected';
   if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN)/.test(code)) return 'server_cert_rejected';

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server/index.js';
@@ -156,6 +157,21 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
     assert.equal(r.status, 400);
     assert.match(r.body, /plain HTTP request was sent to the HTTPS port/);
     assert.ok(r.body.includes(`port ${server.httpPort} at /root_ca`));
+  });
+
+  it('counts a connection closed before sending a byte as no_data, not as a failed handshake', async () => {
+    const before = (await httpGet(server.httpPort, '/metrics')).body;
+    const count = (text: string, reason: string) =>
+      metricValue(text, 'tlsecho_tls_handshake_failures_total', { reason });
+    await new Promise<void>((resolve, reject) => {
+      const s = connect(server.httpsPort, '127.0.0.1', () => s.end());
+      s.on('close', () => resolve());
+      s.on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const after = (await httpGet(server.httpPort, '/metrics')).body;
+    assert.equal(count(after, 'no_data'), count(before, 'no_data') + 1);
+    assert.equal(count(after, 'connection_reset'), count(before, 'connection_reset'));
   });
 
   it('drops garbage and a truncated ClientHello while serving others', async () => {
