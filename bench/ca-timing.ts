@@ -21,8 +21,8 @@ function run(cmd: string, args: string[]): void {
     );
 }
 
-function tlsechoCa(cli: string, out: string): void {
-  run(process.execPath, [cli, 'ca', '--out', out]);
+function tlsechoCa(node: string, cli: string, out: string): void {
+  run(node, [cli, 'ca', '--out', out]);
 }
 
 function opensslCa(openssl: string, out: string): void {
@@ -91,13 +91,13 @@ function timeIt(fn: () => void): number {
 }
 
 /** Times both `reps` times in alternation; checks once that each chain verifies with openssl. */
-export function timeCa(o: { cli: string; openssl: string; dir: string; reps: number }) {
+export function timeCa(o: { node: string; cli: string; openssl: string; dir: string; reps: number }) {
   const tlsecho: number[] = [];
   const openssl: number[] = [];
   for (let i = 0; i < o.reps; i++) {
     const a = join(o.dir, `tlsecho-${i}`);
     const b = join(o.dir, `openssl-${i}`);
-    tlsecho.push(timeIt(() => tlsechoCa(o.cli, a)));
+    tlsecho.push(timeIt(() => tlsechoCa(o.node, o.cli, a)));
     openssl.push(timeIt(() => opensslCa(o.openssl, b)));
     if (i === 0) {
       for (const [root, leaf] of [

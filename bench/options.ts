@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { opt, resolveOptions, helpText, type Resolved } from '../src/config/options.js';
 import { UsageError } from '../src/config/errors.js';
+import { versionOf } from './tools.js';
 
 export const SCENARIOS = ['echo', 'ping', 'json', 'handshake', 'full-handshake'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -70,6 +71,13 @@ export const benchOptions = {
     env: env('NGINX_ACCESS_LOG'),
     description: 'let nginx write an access log (to a file) like tlsecho does, instead of access_log off',
   }),
+  'node-floor': opt({
+    kind: 'bool',
+    default: false,
+    env: env('NODE_FLOOR'),
+    description:
+      'also measure a bare node:tls server with a fixed answer (bench/node-floor-server.ts): the least Node itself needs',
+  }),
   'ca-reps': opt({
     kind: 'int',
     min: 0,
@@ -86,6 +94,13 @@ export const benchOptions = {
     env: env('STARTUP_REPS'),
     description: 'extra start-to-ready measurements of tlsecho server',
   }),
+  node: opt({
+    kind: 'string',
+    default: process.execPath,
+    env: env('NODE'),
+    description:
+      "the Node.js binary that runs tlsecho (default: the one running the bench), e.g. a Node 24 build to measure the container images' runtime",
+  }),
   cli: opt({
     kind: 'string',
     default: fileURLToPath(new URL('../src/cli.js', import.meta.url)),
@@ -100,7 +115,7 @@ export const benchOptions = {
   }),
 };
 
-export type BenchOptions = Resolved<typeof benchOptions> & { scenarios: ScenarioName[] };
+export type BenchOptions = Resolved<typeof benchOptions> & { scenarios: ScenarioName[]; nodeVersion: string };
 
 /** Parses argv and the environment; returns undefined after printing --help. */
 export function parseBenchOptions(argv: string[], environment = process.env): BenchOptions | undefined {
@@ -121,5 +136,10 @@ export function parseBenchOptions(argv: string[], environment = process.env): Be
     if (!(SCENARIOS as readonly string[]).includes(s))
       throw new UsageError(`unknown scenario '${s}' (scenarios: ${SCENARIOS.join(', ')})`);
   if (values.scenarios.length === 0) throw new UsageError('--scenarios is empty');
-  return values as BenchOptions;
+  const nodeVersion = versionOf(values.node, ['--version']);
+  const major = /^v(\d+)\./.exec(nodeVersion)?.[1];
+  if (!major) throw new UsageError(`--node ${values.node}: not a Node.js binary (${nodeVersion})`);
+  if (Number(major) < 20)
+    throw new UsageError(`--node ${values.node}: ${nodeVersion}; tlsecho needs Node 20 or later`);
+  return { ...(values as BenchOptions), nodeVersion };
 }

@@ -28,6 +28,9 @@ export interface Row {
   nginx: string;
   ratio?: number;
   target?: Target;
+  /** The bare node:tls server's figure (--node-floor), and tlsecho's against it. */
+  floor?: string;
+  floorRatio?: number;
 }
 
 const num = (n: number, digits = 0) =>
@@ -37,7 +40,15 @@ const num = (n: number, digits = 0) =>
 export const fmt = { num, ms: (us: number) => num(us / 1000, 2), mb: (b: number) => num(b / 1048576, 1) };
 
 export function renderTable(rows: Row[]): string {
-  const head = ['', 'tlsecho', 'nginx', 'ratio', 'target'];
+  const withFloor = rows.some((r) => r.floor !== undefined);
+  const head = [
+    '',
+    'tlsecho',
+    'nginx',
+    'ratio',
+    'target',
+    ...(withFloor ? ['node:tls floor', 'tlsecho/floor'] : []),
+  ];
   const body = rows.map((r) => [
     r.label,
     r.tlsecho,
@@ -46,6 +57,7 @@ export function renderTable(rows: Row[]): string {
     r.target
       ? `${r.target.kind === 'min' ? '>=' : '<='} ${r.target.goal} ${r.target.ok ? 'ok' : 'MISSED'}`
       : '',
+    ...(withFloor ? [r.floor ?? '', r.floorRatio === undefined ? '' : num(r.floorRatio, 2)] : []),
   ]);
   const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => r[i]!.length)));
   const line = (r: string[]) =>

@@ -12,9 +12,18 @@ import { DEFAULT_DOMAIN, serverNames } from '../src/config/shared.js';
 import { tempDir } from '../test/helpers/pki.js';
 import { timeCa } from './ca-timing.js';
 import { startNginx } from './nginx.js';
+import { startNodeFloor } from './node-floor.js';
 import { parseBenchOptions, type BenchOptions, type ScenarioName } from './options.js';
 import { checkServer } from './probe.js';
-import { installCleanup, sampleRss, stopAll, stopGroup, treeCpuMs, treeRss } from './processes.js';
+import {
+  installCleanup,
+  processTree,
+  sampleRss,
+  stopAll,
+  stopGroup,
+  treeCpuMs,
+  treeRss,
+} from './processes.js';
 import { fmt, median, renderTable, target, writeResults, type Row } from './report.js';
 import { handshakeCounts } from './server-metrics.js';
 import { startTlsecho } from './tlsecho.js';
@@ -31,7 +40,7 @@ const SCENARIO: Record<ScenarioName, { label: string; path: string; headers: str
   'full-handshake': { label: '/ping, full TLS handshake each (s_time)', path: '/ping', headers: [] },
 };
 
-type ServerName = 'tlsecho' | 'nginx';
+type ServerName = 'tlsecho' | 'nginx' | 'node-floor';
 type Measured = Pick<WrkRun, 'rps' | 'requests' | 'duration_us'> & Partial<WrkRun>;
 type Run = Measured & {
   scenario: ScenarioName;
@@ -78,11 +87,17 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   let caTimes: { tlsecho: number[]; openssl: number[] } | undefined;
   if (o['ca-reps'] > 0) {
     say(`timing 'tlsecho ca' and openssl, ${o['ca-reps']} times each`);
-    caTimes = timeCa({ cli: o.cli, openssl: tools.openssl, dir: join(dir, 'ca'), reps: o['ca-reps'] });
+    caTimes = timeCa({
+      node: o.node,
+      cli: o.cli,
+      openssl: tools.openssl,
+      dir: join(dir, 'ca'),
+      reps: o['ca-reps'],
+    });
   }
 
   const extraArgs = o['tlsecho-args'].split(/\s+/).filter(Boolean);
-  const tlsechoOpts = { cli: o.cli, cert, key, ca: caFile, extraArgs };
+  const tlsechoOpts = { node: o.node, cli: o.cli, cert, key, ca: caFile, extraArgs };
   const startMs: number[] = [];
   for (let i = 0; i < o['startup-reps']; i++) {
     const t = await startTlsecho({ ...tlsechoOpts, logFile: join(dir, `startup-${i}.log`) });
@@ -100,8 +115,27 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     key,
     accessLog: o['nginx-access-log'],
   });
-  const ports: Record<ServerName, number> = { tlsecho: tlsecho.httpsPort, nginx: nginx.port };
-  const pids: Record<ServerName, number> = { tlsecho: tlsecho.child.pid!, nginx: nginx.child.pid! };
+  // The node:tls floor runs as many processes as tlsecho's workers (its primary only forks).
+  const tlsechoProcesses = processTree(tlsecho.child.pid!).length;
+  const floor = o['node-floor']
+    ? await startNodeFloor({
+        node: o.node,
+        cert,
+        key,
+        processes: tlsechoProcesses > 1 ? tlsechoProcesses - 1 : 1,
+      })
+    : undefined;
+  const servers: ServerName[] = floor ? ['tlsecho', 'nginx', 'node-floor'] : ['tlsecho', 'nginx'];
+  const ports: Record<ServerName, number> = {
+    tlsecho: tlsecho.httpsPort,
+    nginx: nginx.port,
+    'node-floor': floor?.port ?? 0,
+  };
+  const pids: Record<ServerName, number> = {
+    tlsecho: tlsecho.child.pid!,
+    nginx: nginx.child.pid!,
+    'node-floor': floor?.child.pid ?? 0,
+  };
   const tls = {
     tlsecho: await checkServer('tlsecho', ports.tlsecho, ca),
     nginx: await checkServer('nginx', ports.nginx, ca),
@@ -130,17 +164,18 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
         });
 
   if (o.warmup > 0)
-    for (const server of ['tlsecho', 'nginx'] as const) {
+    for (const server of servers) {
       say(`warming up ${server}`);
       await measure(server, 'echo', o.warmup);
     }
 
   const runs: Run[] = [];
-  const peak = { tlsecho: 0, nginx: 0 };
+  const peak = { tlsecho: 0, nginx: 0, 'node-floor': 0 };
   for (let round = 1; round <= o.rounds; round++)
     for (const scenario of o.scenarios) {
-      // Alternate who goes first, so neither always runs on a machine the other just warmed.
-      const order: ServerName[] = round % 2 ? ['tlsecho', 'nginx'] : ['nginx', 'tlsecho'];
+      // Rotate who goes first, so none always runs on a machine another just warmed.
+      const shift = (round - 1) % servers.length;
+      const order = [...servers.slice(shift), ...servers.slice(0, shift)];
       for (const server of order) {
         if (server === 'tlsecho') truncateSync(tlsecho.logFile, 0);
         const hs0 = server === 'tlsecho' ? await handshakeCounts(tlsecho.httpPort) : undefined;
@@ -162,7 +197,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
         }
         runs.push(r);
         say(
-          `round ${round}/${o.rounds} ${scenario.padEnd(9)} ${server.padEnd(7)} ${fmt.num(r.rps).padStart(7)} req/s` +
+          `round ${round}/${o.rounds} ${scenario.padEnd(9)} ${server.padEnd(10)} ${fmt.num(r.rps).padStart(7)} req/s` +
             (r.p50_us === undefined ? '' : `  p50 ${fmt.ms(r.p50_us)} ms  p99 ${fmt.ms(r.p99_us!)} ms`) +
             `  cpu ${fmt.num(r.cpu_us_per_request)} µs/req` +
             (r.resumed_share === undefined || !scenario.endsWith('handshake')
@@ -189,6 +224,8 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       tlsecho: med(s, 'tlsecho', 'cpu_us_per_request'),
       nginx: med(s, 'nginx', 'cpu_us_per_request'),
     };
+    const floorRps = floor ? med(s, 'node-floor', 'rps') : undefined;
+    const floorCpu = floor ? med(s, 'node-floor', 'cpu_us_per_request') : undefined;
     const rpsTarget =
       s === 'echo'
         ? target('keep-alive echo req/s', rps.tlsecho / rps.nginx, 'min', 0.5)
@@ -205,12 +242,14 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       nginx: fmt.num(rps.nginx),
       ratio: rps.tlsecho / rps.nginx,
       target: rpsTarget,
+      ...(floorRps === undefined ? {} : { floor: fmt.num(floorRps), floorRatio: rps.tlsecho / floorRps }),
     });
     rows.push({
       label: '  server CPU per request, µs',
       tlsecho: fmt.num(cpu.tlsecho),
       nginx: fmt.num(cpu.nginx),
       ratio: cpu.tlsecho / cpu.nginx,
+      ...(floorCpu === undefined ? {} : { floor: fmt.num(floorCpu), floorRatio: cpu.tlsecho / floorCpu }),
     });
     const resumed = median(
       runs.filter((r) => r.scenario === s && r.resumed_share !== undefined).map((r) => r.resumed_share!),
@@ -245,6 +284,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       p99_us: p99,
       ratio_rps: rps.tlsecho / rps.nginx,
       ratio_p99: p99.tlsecho / p99.nginx,
+      ...(floor ? { node_floor: { rps: floorRps, cpu_us_per_request: floorCpu } } : {}),
     };
   }
   rows.push(
@@ -277,6 +317,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     },
     versions: {
       node: process.version,
+      tlsecho_node: o.nodeVersion,
       nginx: versionOf(tools.nginx, ['-v']),
       wrk: versionOf(tools.wrk, ['-v']),
       openssl: versionOf(tools.openssl, ['version']),
@@ -304,7 +345,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   const wrkSettings = `wrk -t${o.threads} -c${o.connections} -d${o.duration / 1000}s, median of ${o.rounds} rounds`;
   const nginxVersion = record.versions.nginx.replace(/^nginx version: /, '');
   process.stdout.write(
-    `\ntlsecho server ${extraArgs.join(' ') || '(defaults)'} vs ${nginxVersion} on ${cpus().length} CPUs (${wrkSettings})\n` +
+    `\ntlsecho server ${extraArgs.join(' ') || '(defaults)'} on Node ${o.nodeVersion} vs ${nginxVersion} on ${cpus().length} CPUs (${wrkSettings})\n` +
       `verified client: tlsecho ${tls.tlsecho.protocol} ${tls.tlsecho.cipher}, nginx ${tls.nginx.protocol} ${tls.nginx.cipher}; ` +
       `wrk offers its last session again when it reconnects (resumption, if the server takes it)\n\n` +
       `${renderTable(rows)}\n\n` +

@@ -36,6 +36,7 @@ function readyPorts(line: string): [number, number] | undefined {
 }
 
 export async function startTlsecho(o: {
+  node: string;
   cli: string;
   cert: string;
   key: string;
@@ -64,7 +65,7 @@ export async function startTlsecho(o: {
   // O_APPEND, so the harness can truncate the log between runs while the server keeps writing.
   const fd = openSync(o.logFile, 'a');
   const t0 = performance.now();
-  const child = startGroup(process.execPath, args, { stdio: ['ignore', fd, fd], env: cleanEnv() });
+  const child = startGroup(o.node, args, { stdio: ['ignore', fd, fd], env: cleanEnv() });
   closeSync(fd);
   const deadline = Date.now() + (o.timeoutMs ?? 20_000);
   let offset = 0;

@@ -27,7 +27,10 @@ export function newTicketKeys(): Buffer {
   return randomBytes(48);
 }
 
-export function secureContextOptions(m: TlsMaterial, ticketKeys: Buffer): tls.SecureContextOptions {
+/** What the TLS settings take from the material. */
+export type TlsKeyPair = Pick<TlsMaterial, 'cert' | 'key' | 'clientCa'>;
+
+export function secureContextOptions(m: TlsKeyPair, ticketKeys: Buffer): tls.SecureContextOptions {
   return {
     cert: m.cert,
     key: m.key,
@@ -43,7 +46,7 @@ export function secureContextOptions(m: TlsMaterial, ticketKeys: Buffer): tls.Se
 
 /** Server options: the context plus mutual TLS (client certificates required and verified). */
 export function tlsServerOptions(
-  m: TlsMaterial,
+  m: TlsKeyPair,
   ticketKeys: Buffer,
   handshakeTimeoutMs: number,
 ): tls.TlsOptions {
