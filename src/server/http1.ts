@@ -10,7 +10,10 @@
 //   400 for HTTP/1.1 without Host, 408 after --header-timeout, idle connections closed after
 //   --keep-alive-timeout, back-pressure when a client stops reading;
 // - graceful stop: idle connections close at once, a request under way gets its answer with
-//   `connection: close`.
+//   `connection: close`;
+// - after the answer to `connection: close` (or HTTP/1.0) the connection closes as soon as the
+//   answer is out; where the client may still be sending, the server only ends its side and
+//   waits for the client's (a lingering close, cut after a second).
 import { STATUS_CODES } from 'node:http';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { HTTPParser } from 'http-parser-js';
@@ -89,6 +92,13 @@ interface Connection {
   out: Buffer[];
   /** No more requests: the connection ends once what is queued is written. */
   closing: boolean;
+  /**
+   * The client may still be sending (a body, bytes after the last request, an idle connection):
+   * the server then only ends its side and waits for the client's, so that closing with unread
+   * data does not reset the connection before the client has read the answer (RFC 9112 §9.6).
+   * Otherwise the connection is closed as soon as the answer is out, as nginx does.
+   */
+  linger: boolean;
   /** When the server ended its side (ms since epoch); the sweep cuts a client that lingers. */
   endedAt: number;
 }
@@ -142,7 +152,11 @@ export class Http1Server {
 
   /** Ends every connection that is between requests (graceful stop). */
   closeIdle(): void {
-    for (const c of this.conns) if (c.headSince === 0 && !c.closing) this.endConnection(c);
+    for (const c of this.conns)
+      if (c.headSince === 0 && !c.closing) {
+        c.linger = true; // a request may be on its way
+        this.endConnection(c);
+      }
   }
 
   /** Cuts every connection (the graceful stop ran out of time). */
@@ -162,6 +176,7 @@ export class Http1Server {
       idleSince: now,
       out: [],
       closing: false,
+      linger: false,
       endedAt: 0,
     };
     parser[HTTPParser.kOnHeadersComplete] = (info) => this.onHead(c, info);
@@ -180,6 +195,7 @@ export class Http1Server {
       this.reject(c, oversized ? 431 : 400, oversized ? 'HPE_HEADER_OVERFLOW' : errorCode(result));
       return;
     }
+    if (c.closing && result < chunk.length) c.linger = true; // bytes after the last request
     if (!c.closing && c.parser.state === 'REQUEST_LINE' && c.parser.line === '') {
       c.headSince = 0; // nothing of a next request has arrived yet
       c.idleSince = Date.now();
@@ -226,6 +242,7 @@ export class Http1Server {
     if (method !== 'HEAD') c.out.push(res.body);
     if (close) {
       c.closing = true;
+      c.linger = body || info.upgrade;
       return STOP_PARSING;
     }
     return 0;
@@ -247,6 +264,7 @@ export class Http1Server {
   /** Answers with an error status and closes; returns STOP_PARSING for the head callback. */
   private reject(c: Connection, status: number, code: string): number {
     if (c.closing) return STOP_PARSING;
+    c.linger = true; // whatever made the request bad may still be arriving
     this.o.onRejected(c.socket, { status, code });
     const body = Buffer.from(`${status} ${STATUS_CODES[status] ?? ''}\n`);
     c.out.push(
@@ -265,8 +283,11 @@ export class Http1Server {
   private endConnection(c: Connection, last?: Buffer): void {
     c.closing = true;
     c.endedAt = Date.now();
-    if (last) c.socket.end(last);
-    else c.socket.end();
+    const socket = c.socket;
+    if (last) socket.end(last);
+    else socket.end();
+    // Once the answer, close_notify and FIN are out: nothing more to read, close now.
+    if (!c.linger) socket.once('finish', () => socket.destroy());
   }
 
   private checkTimeouts(): void {
@@ -279,6 +300,7 @@ export class Http1Server {
       if (c.headSince !== 0) {
         if (now - c.headSince > this.o.headerTimeoutMs) this.reject(c, 408, 'ERR_HTTP_REQUEST_TIMEOUT');
       } else if (this.o.keepAliveTimeoutMs > 0 && now - c.idleSince > this.o.keepAliveTimeoutMs) {
+        c.linger = true; // a request may be on its way
         this.endConnection(c);
       }
     }

@@ -155,8 +155,12 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     assert.equal(count(r.text, 'pong\n'), 1);
   });
 
-  it('cuts a client that keeps its side open after the server ended the connection', async () => {
-    // allowHalfOpen: this client never closes its side; the server must not hold the socket.
+  /**
+   * A client that never ends its side (allowHalfOpen): sends `request`, waits for the server's
+   * end plus `waitMs`, then writes; true when a write fails within `withinMs`, i.e. the server's
+   * socket is closed (EPIPE / ECONNRESET).
+   */
+  async function serverClosedForHalfOpenClient(request: string, waitMs: number, withinMs: number) {
     // (node:tls honours allowHalfOpen; @types/node does not list it for tls.connect)
     const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
       host: '127.0.0.1',
@@ -167,18 +171,35 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     };
     const socket = tls.connect(options);
     socket.on('data', () => {});
-    socket.write('GET /ping HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    socket.write(request);
     await once(socket, 'end');
-    await new Promise((r) => setTimeout(r, 2500)); // > the 1 s linger plus one sweep
+    await new Promise((r) => setTimeout(r, waitMs));
     const gone = new Promise<boolean>((resolve) => {
-      socket.on('error', () => resolve(true)); // EPIPE / ECONNRESET: the server socket is closed
-      setTimeout(() => resolve(false), 2000);
+      socket.on('error', () => resolve(true));
+      setTimeout(() => resolve(false), withinMs);
     });
     socket.write('GET /ping HTTP/1.1\r\n');
-    setTimeout(() => socket.writable && socket.write('Host: a\r\n'), 200);
-    const cut = await gone;
+    setTimeout(() => socket.writable && socket.write('Host: a\r\n'), Math.min(200, withinMs / 2));
+    const closed = await gone;
     socket.destroy();
-    assert.ok(cut, 'the server closed its socket');
+    return closed;
+  }
+
+  it('closes the connection as soon as the answer to Connection: close is out', async () => {
+    const request = 'GET /ping HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';
+    assert.ok(await serverClosedForHalfOpenClient(request, 50, 300), 'closed, not only ended');
+  });
+
+  it('lingers after answering a request whose body it did not read, then cuts the client', async () => {
+    const request = 'POST /ping HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello';
+    // Closing with unread bytes would reset the connection, perhaps before the answer is read.
+    assert.equal(
+      await serverClosedForHalfOpenClient(request, 50, 300),
+      false,
+      'still reading after the answer',
+    );
+    // A client that keeps its side open is not held for long.
+    assert.ok(await serverClosedForHalfOpenClient(request, 2500, 2000), 'cut after the 1 s linger');
   });
 
   it('answers every pipelined request of a client that does not read for a while', async () => {
