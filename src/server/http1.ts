@@ -101,6 +101,16 @@ interface Connection {
   linger: boolean;
   /** When the server ended its side (ms since epoch); the sweep cuts a client that lingers. */
   endedAt: number;
+  /** The last answer's bytes: a keep-alive client asking the same again within the second gets them. */
+  last: Answer | undefined;
+}
+
+interface Answer {
+  res: Pick<Http1Response, 'status' | 'head' | 'body'>;
+  date: string;
+  /** Bits: 1 connection: close, 2 HTTP/1.0 keep-alive, 4 HEAD (no body). */
+  form: number;
+  bytes: Buffer;
 }
 
 /** How long a client may keep its side open after the server ended the connection. */
@@ -178,6 +188,7 @@ export class Http1Server {
       closing: false,
       linger: false,
       endedAt: 0,
+      last: undefined,
     };
     parser[HTTPParser.kOnHeadersComplete] = (info) => this.onHead(c, info);
     this.conns.add(c);
@@ -230,16 +241,33 @@ export class Http1Server {
     const close = !info.shouldKeepAlive || body || info.upgrade || this.o.stopping();
     const method = METHODS[info.method] ?? 'UNKNOWN';
     const res = this.o.handler({ method, url: info.url, host, accept }, c.socket);
-    const head =
-      statusLine(res.status) +
-      `date: ${httpDate()}\r\n` +
-      res.head +
-      `content-length: ${res.body.length}\r\n` +
-      (close ? 'connection: close\r\n' : info.versionMinor === 0 ? 'connection: keep-alive\r\n' : '') +
-      (close ? '' : this.keepAliveHint) +
-      '\r\n';
-    c.out.push(Buffer.from(head, 'latin1'));
-    if (method !== 'HEAD') c.out.push(res.body);
+    const date = httpDate();
+    const form = (close ? 1 : 0) | (info.versionMinor === 0 ? 2 : 0) | (method === 'HEAD' ? 4 : 0);
+    const last = c.last;
+    if (
+      last !== undefined &&
+      last.res.body === res.body &&
+      last.res.head === res.head &&
+      last.res.status === res.status &&
+      last.date === date &&
+      last.form === form
+    )
+      c.out.push(last.bytes);
+    else {
+      const head = Buffer.from(
+        statusLine(res.status) +
+          `date: ${date}\r\n` +
+          res.head +
+          `content-length: ${res.body.length}\r\n` +
+          (close ? 'connection: close\r\n' : info.versionMinor === 0 ? 'connection: keep-alive\r\n' : '') +
+          (close ? '' : this.keepAliveHint) +
+          '\r\n',
+        'latin1',
+      );
+      const bytes = method === 'HEAD' ? head : Buffer.concat([head, res.body]);
+      c.last = { res, date, form, bytes };
+      c.out.push(bytes);
+    }
     if (close) {
       c.closing = true;
       c.linger = body || info.upgrade;

@@ -105,6 +105,53 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     assert.ok(r.text.endsWith('\r\n\r\n'), 'no body after the head');
   });
 
+  it('gives each request on a connection its own answer while repeats reuse the last one', async () => {
+    // One connection: the same answer repeated, then every way an answer may differ from the last.
+    const get = (extra = '') => `GET / HTTP/1.1\r\nHost: a\r\n${extra}\r\n`;
+    const r = await send(
+      get() +
+        get() +
+        get('Accept: application/json\r\n') +
+        'HEAD / HTTP/1.1\r\nHost: a\r\n\r\n' +
+        'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' +
+        get('Connection: close\r\n'),
+    );
+    const answers = r.text.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 6, r.text);
+    const bodyOf = (a: string) => a.slice(a.indexOf('\r\n\r\n') + 4);
+    assert.equal(answers[0], answers[1], 'a repeat within the second is the same answer');
+    assert.equal(bodyOf(answers[1]!), ECHO);
+    assert.match(bodyOf(answers[2]!), /^\{\n {2}"message": "Client connection from/);
+    assert.equal(bodyOf(answers[3]!), '', 'HEAD: no body');
+    assert.match(answers[3]!, new RegExp(`\\r\\ncontent-length: ${ECHO.length}\\r\\n`));
+    assert.match(answers[4]!, /\r\nconnection: keep-alive\r\n/);
+    assert.equal(bodyOf(answers[4]!), ECHO);
+    assert.match(answers[5]!, /\r\nconnection: close\r\n/);
+    assert.doesNotMatch(answers[5]!, /keep-alive/);
+  });
+
+  it('dates each answer, also when the same answer repeats a second later', async () => {
+    const dates: string[] = [];
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: server.httpsPort,
+      servername: NAME,
+      ca: pki.caPem,
+    });
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    for (let i = 0; i < 2; i++) {
+      text = '';
+      socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      while (!text.endsWith(ECHO)) await once(socket, 'data');
+      dates.push(/\r\ndate: ([^\r]+)\r\n/.exec(text)![1]!);
+      if (i === 0) await new Promise((r) => setTimeout(r, 1100));
+    }
+    socket.destroy();
+    assert.notEqual(dates[0], dates[1], 'a new second, a new date');
+    assert.ok(Date.parse(dates[1]!) > Date.parse(dates[0]!));
+  });
+
   it('answers a request with a body or an upgrade and closes, never reading on', async () => {
     const smuggled = 'GET /ping HTTP/1.1\r\nHost: a\r\n\r\n';
     const r = await send(
