@@ -130,8 +130,13 @@ export class CellHistogram<L extends string> {
     return Promise.resolve(metric as unknown as MetricObjectWithValues<MetricValueWithName<string>>);
   }
 
+  /** Zeroes every series; cells handed out stay valid (callers keep them). */
   reset(): void {
-    this.cells.clear();
+    for (const cell of this.cells.values()) {
+      cell.buckets.fill(0);
+      cell.sum = 0;
+      cell.count = 0;
+    }
   }
 }
 

@@ -64,7 +64,10 @@ describe('hot-path metrics', () => {
     assert.ok(Math.abs(metricValue(text, 'test_duration_seconds_sum', { route: '/' }) - 2.0565) < 1e-9);
 
     registry.resetMetrics();
-    assert.doesNotMatch(await registry.metrics(), /test_duration_seconds_count/);
+    h.observe(root, 0.005);
+    const after = await registry.metrics();
+    assert.equal(metricValue(after, 'test_duration_seconds_count', { route: '/' }), 1, 'kept cells count on');
+    assert.equal(metricValue(after, 'test_duration_seconds_bucket', { le: '+Inf', route: '/' }), 1);
   });
 
   it('sums across workers as the cluster primary aggregates them', async () => {
