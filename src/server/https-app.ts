@@ -85,9 +85,11 @@ export function httpsHandler(s: ServerState): Http1Handler {
     let outcome = OTHER;
     let res = NOT_FOUND;
     if (path === '/') {
-      outcome = readOnly ? ECHO : ECHO_NOT_ALLOWED;
-      res = NOT_ALLOWED;
-      if (readOnly) {
+      if (!readOnly) {
+        outcome = ECHO_NOT_ALLOWED;
+        res = NOT_ALLOWED;
+      } else {
+        outcome = ECHO;
         const format = negotiate(req.accept, q === -1 ? undefined : url.slice(q + 1));
         if (format === 'text') res = { status: 200, head: ECHO_TEXT, body: textBody(f) };
         else if (format === 'json')

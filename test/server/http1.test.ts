@@ -237,6 +237,16 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     assert.ok(await serverClosedForHalfOpenClient(request, 50, 300), 'closed, not only ended');
   });
 
+  it('lingers when bytes followed the request that asked to close', async () => {
+    const request =
+      'GET /ping HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /ping HTTP/1.1\r\nHost: a\r\n\r\n';
+    assert.equal(
+      await serverClosedForHalfOpenClient(request, 50, 300),
+      false,
+      'still reading after the answer',
+    );
+  });
+
   it('lingers after answering a request whose body it did not read, then cuts the client', async () => {
     const request = 'POST /ping HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello';
     // Closing with unread bytes would reset the connection, perhaps before the answer is read.
