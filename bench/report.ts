@@ -27,6 +27,8 @@ export interface Row {
   tlsecho: string;
   nginx: string;
   ratio?: number;
+  /** Lowest and highest tlsecho/nginx of a single round: how far one round can be off here. */
+  rounds?: [number, number];
   target?: Target;
   /** The bare node:tls server's figure (--node-floor), and tlsecho's against it. */
   floor?: string;
@@ -39,6 +41,12 @@ const num = (n: number, digits = 0) =>
     : '-';
 export const fmt = { num, ms: (us: number) => num(us / 1000, 2), mb: (b: number) => num(b / 1048576, 1) };
 
+/** min and max of xs, or undefined for fewer than two finite values. */
+export function spread(xs: number[]): [number, number] | undefined {
+  const finite = xs.filter(Number.isFinite);
+  return finite.length < 2 ? undefined : [Math.min(...finite), Math.max(...finite)];
+}
+
 export function renderTable(rows: Row[]): string {
   const withFloor = rows.some((r) => r.floor !== undefined);
   const head = [
@@ -46,6 +54,7 @@ export function renderTable(rows: Row[]): string {
     'tlsecho',
     'nginx',
     'ratio',
+    'rounds',
     'target',
     ...(withFloor ? ['node:tls floor', 'tlsecho/floor'] : []),
   ];
@@ -54,6 +63,7 @@ export function renderTable(rows: Row[]): string {
     r.tlsecho,
     r.nginx,
     r.ratio === undefined ? '' : num(r.ratio, 2),
+    r.rounds ? `${num(r.rounds[0], 2)}–${num(r.rounds[1], 2)}` : '',
     r.target
       ? `${r.target.kind === 'min' ? '>=' : '<='} ${r.target.goal} ${r.target.ok ? 'ok' : 'MISSED'}`
       : '',
@@ -62,7 +72,7 @@ export function renderTable(rows: Row[]): string {
   const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => r[i]!.length)));
   const line = (r: string[]) =>
     r
-      .map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');

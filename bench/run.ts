@@ -24,7 +24,7 @@ import {
   treeCpuMs,
   treeRss,
 } from './processes.js';
-import { fmt, median, renderTable, target, writeResults, type Row } from './report.js';
+import { fmt, median, renderTable, spread, target, writeResults, type Row } from './report.js';
 import { handshakeCounts } from './server-metrics.js';
 import { startTlsecho } from './tlsecho.js';
 import { ensureTools, versionOf } from './tools.js';
@@ -213,6 +213,14 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   // Medians per scenario and server, then the table.
   const med = (s: ScenarioName, server: ServerName, k: 'rps' | 'p50_us' | 'p99_us' | 'cpu_us_per_request') =>
     median(runs.filter((r) => r.scenario === s && r.server === server).map((r) => r[k] ?? NaN));
+  // tlsecho/nginx within each round: the two runs are seconds apart, so the range shows how much
+  // the machine moved under one round's figures (the table's ratio is of the medians).
+  const roundRatios = (s: ScenarioName, k: 'rps' | 'p99_us') =>
+    Array.from({ length: o.rounds }, (_, i) => {
+      const of = (server: ServerName) =>
+        runs.find((r) => r.scenario === s && r.server === server && r.round === i + 1)?.[k] ?? NaN;
+      return of('tlsecho') / of('nginx');
+    });
   const rows: Row[] = [];
   const targets = [];
   const summary: Record<string, object> = {};
@@ -241,6 +249,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       tlsecho: fmt.num(rps.tlsecho),
       nginx: fmt.num(rps.nginx),
       ratio: rps.tlsecho / rps.nginx,
+      rounds: spread(roundRatios(s, 'rps')),
       target: rpsTarget,
       ...(floorRps === undefined ? {} : { floor: fmt.num(floorRps), floorRatio: rps.tlsecho / floorRps }),
     });
@@ -273,6 +282,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
           tlsecho: fmt.ms(p99.tlsecho),
           nginx: fmt.ms(p99.nginx),
           ratio: p99.tlsecho / p99.nginx,
+          rounds: spread(roundRatios(s, 'p99_us')),
           target: p99Target,
         },
       );
@@ -284,6 +294,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
       p99_us: p99,
       ratio_rps: rps.tlsecho / rps.nginx,
       ratio_p99: p99.tlsecho / p99.nginx,
+      ratio_rps_rounds: roundRatios(s, 'rps'),
       ...(floor ? { node_floor: { rps: floorRps, cpu_us_per_request: floorCpu } } : {}),
     };
   }
