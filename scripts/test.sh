@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The README's test command: sets up what the tests need on a fresh Debian/Ubuntu machine, then
 # runs every test. Tests that need something missing (a Docker engine, `ip netns`, browsers) say
-# so and skip, unless TLSECHO_REQUIRE_DOCKER / _NETNS / _BROWSERS=1 (as CI sets) make them fail.
+# so and skip, unless TLSECHO_REQUIRE_DOCKER / _NETNS / _BROWSERS / _KUBECTL / _BENCH=1 (as CI sets)
+# make them fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real: openssl (verify), iproute2 (netns), dnsutils (dig),
-# the browsers and certutil, curl, make and setfacl (the deploy tests run Makefile targets). Installed only
-# when missing and when we may (root + apt).
+# the browsers and certutil, curl, make and setfacl (the deploy tests run Makefile targets), wrk and
+# nginx (the benchmark's test). Installed only when missing and when we may (root + apt).
 packages=()
 command -v openssl >/dev/null || packages+=(openssl)
 command -v ip >/dev/null || packages+=(iproute2)
@@ -16,6 +17,8 @@ command -v curl >/dev/null || packages+=(curl)
 command -v make >/dev/null || packages+=(make)
 command -v setfacl >/dev/null || packages+=(acl)
 command -v certutil >/dev/null || packages+=(libnss3-tools)
+command -v wrk >/dev/null || packages+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || packages+=(firefox-esr)
 if [ ${#packages[@]} -gt 0 ]; then
