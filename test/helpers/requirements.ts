@@ -1,6 +1,7 @@
 // The one policy for tests that need something a machine may lack (a Docker engine, `ip netns`,
-// browsers, kubectl, the benchmark's wrk and nginx): skip with the reason, unless TLSECHO_REQUIRE_<WHAT>=1 (as CI sets), where the
-// test file fails instead, so a CI machine that lost a tool cannot pass by skipping.
+// browsers, kubectl, the benchmark's wrk and nginx): skip with the reason, unless
+// TLSECHO_REQUIRE_<WHAT>=1 (as CI sets), where the test file fails instead, so a CI machine that
+// lost a tool cannot pass by skipping.
 
 export type Requirement = 'DOCKER' | 'NETNS' | 'BROWSERS' | 'KUBECTL' | 'BENCH';
 
