@@ -55,6 +55,8 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
     assert.equal(d.server_name, NAMES[1]);
     assert.equal(d.sni_sent, true);
     assert.equal(d.host, `${NAMES[1]}:${server.httpsPort}`);
+    assert.equal(d.local_address, '127.0.0.1');
+    assert.equal(d.local_port, server.httpsPort);
     assert.equal(d.tls_version, 'TLSv1.3');
     assert.match(String(d.cipher), /^TLS_(AES_(128|256)_GCM|CHACHA20_POLY1305)_SHA(256|384)$/);
     assert.equal(d.alpn, 'http/1.1');
