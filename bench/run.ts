@@ -213,7 +213,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   // Medians per scenario and server, then the table.
   const med = (s: ScenarioName, server: ServerName, k: 'rps' | 'p50_us' | 'p99_us' | 'cpu_us_per_request') =>
     median(runs.filter((r) => r.scenario === s && r.server === server).map((r) => r[k] ?? NaN));
-  // tlsecho/nginx within each round: the two runs are seconds apart, so the range shows how much
+  // tlsecho/nginx within each round: a round's runs are seconds apart, so the range shows how much
   // the machine moved under one round's figures (the table's ratio is of the medians).
   const roundRatios = (s: ScenarioName, k: 'rps' | 'p99_us') =>
     Array.from({ length: o.rounds }, (_, i) => {
