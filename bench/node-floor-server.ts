@@ -22,7 +22,9 @@ function answer(body: string, close: boolean): Buffer {
 function serve(ticketKeys: Buffer): void {
   const cert = readFileSync(certFile!, 'utf8');
   const key = readFileSync(keyFile!, 'utf8');
-  const server = tls.createServer(tlsServerOptions({ cert, key }, ticketKeys, 10_000));
+  const server = tls.createServer(
+    tlsServerOptions({ cert, key }, ticketKeys, { handshakeTimeoutMs: 10_000, alpn: ['http/1.1'] }),
+  );
   renewTicketsOnResume(server, ticketKeys);
   const pong = [answer('pong\n', false), answer('pong\n', true)];
   server.on('secureConnection', (socket) => {

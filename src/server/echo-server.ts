@@ -1,31 +1,45 @@
-// One server process: the HTTPS echo and the plain-HTTP port, with their limits, metrics and logs.
-// Used directly by startServer() and by each worker of `--workers N`.
+// One server process: the HTTPS port (node:tls, then HTTP/1.1 on node:http or HTTP/2 on
+// node:http2 by ALPN) and the plain-HTTP port, with their limits, metrics and logs. Used directly
+// by startServer() and by each worker of `--workers N`.
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { CommandError } from '../config/errors.js';
+import { Connection } from './connection.js';
 import { serverFacts } from './echo.js';
-import { computeFacts, factsOf, plainIp, serverNameLabeler } from './facts.js';
+import { certificateCovers, computeFacts, plainIp, serverNameLabeler } from './facts.js';
+import { answerClientError, createH1 } from './h1.js';
+import { createH2 } from './h2.js';
 import { httpHandler } from './http-plain.js';
-import { Http1Server } from './http1.js';
-import { httpsHandler } from './https-app.js';
 import { handshakeFailureReason, ServerMetrics } from './metrics.js';
-import { answerPlainHttp, notTlsReason, tcpOf } from './not-tls.js';
+import { tcpOf } from './node-internals.js';
+import { answerPlainHttp, notTlsReason } from './not-tls.js';
+import { observer } from './observe.js';
 import type { Settings } from './options.js';
-import { drainableHttp, drainableHttp1, drainAndClose } from './shutdown.js';
-import type { ServerState } from './state.js';
+import { drainAndClose, QUIET_MS, type Drainable } from './shutdown.js';
+import type { Served, ServerContext } from './state.js';
 import { renewTicketsOnResume } from './ticket-renewal.js';
 import { secureContextOptions, tlsServerOptions } from './tls-context.js';
 import type { TlsMaterial } from './tls-material.js';
 
 export interface EchoServer {
-  state: ServerState;
+  readonly context: ServerContext;
   listen(): Promise<{ httpsPort: number; httpPort: number }>;
   /** Serves new connections with this certificate (already validated). */
   applyMaterial(m: TlsMaterial): void;
   /** Graceful stop; true when in-flight requests finished before the deadline. */
   shutdown(opts?: { delayMs?: number }): Promise<boolean>;
+}
+
+/** What the request path reads of a certificate, built whole for each one served. */
+export function servedOf(m: TlsMaterial): Served {
+  return {
+    material: m,
+    facts: serverFacts(m.caFingerprint.colon),
+    serverNameLabel: serverNameLabeler(m.leaf.names),
+    covers: certificateCovers(m.leaf.names),
+  };
 }
 
 /** Node's HTTP limits for the plain-HTTP port (all per connection; the cap is per port and process). */
@@ -37,34 +51,6 @@ function httpLimits(s: Settings): http.ServerOptions {
     keepAliveTimeout: s.keepAliveTimeoutMs,
     // Node checks the two timeouts on this interval (default 30 s, far too coarse for them).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.headerTimeoutMs / 4))),
-  };
-}
-
-const CLIENT_ERRORS: Record<string, string> = {
-  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
-  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
-};
-
-/** Answers malformed, oversized or too slow requests on the plain-HTTP port, and counts them. */
-function onClientError(state: ServerState) {
-  return (err: NodeJS.ErrnoException, socket: Socket) => {
-    const status = CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request';
-    if (err.code !== 'ECONNRESET') {
-      const client = plainIp(socket.remoteAddress);
-      state.logger.info(
-        { client, code: err.code, status: Number(status.slice(0, 3)) },
-        'rejected request on http port',
-      );
-      state.metrics.httpRequests.inc({ route: 'other', status: status.slice(0, 3) });
-    }
-    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage)
-      return void socket.destroy();
-    const body = `${status}\n`;
-    socket.end(
-      `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    // Let the answer reach the client before the connection goes, but not for long.
-    setTimeout(() => socket.destroy(), 1000).unref();
   };
 }
 
@@ -95,6 +81,24 @@ function listen(
   });
 }
 
+/** Logs connections dropped at --max-connections: the first at once, then one line per second. */
+function dropLogger(logger: Logger, metrics: ServerMetrics): (client: string | undefined) => void {
+  let lastLine = 0;
+  let unlogged = 0;
+  return (client) => {
+    metrics.connectionsRejected.inc({ reason: 'cap' });
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLine < 1000) return;
+    logger.warn(
+      { client: plainIp(client), dropped: unlogged },
+      'connection dropped: --max-connections reached on the HTTPS port',
+    );
+    lastLine = now;
+    unlogged = 0;
+  };
+}
+
 export function createEchoServer(opts: {
   settings: Settings;
   material: TlsMaterial;
@@ -106,13 +110,11 @@ export function createEchoServer(opts: {
 }): EchoServer {
   const { settings, material, ticketKeys, logger } = opts;
   const metrics = opts.metrics ?? new ServerMetrics();
-  const state: ServerState = {
+  const ctx: ServerContext = {
     settings,
     logger,
     metrics,
-    material,
-    facts: serverFacts(material.caFingerprint.colon),
-    serverNameLabel: serverNameLabeler(material.leaf.names),
+    served: servedOf(material),
     ready: false,
     shuttingDown: false,
     httpsPort: settings.httpsPort,
@@ -121,41 +123,48 @@ export function createEchoServer(opts: {
   };
   metrics.notAfter.set(material.leaf.notAfter.getTime() / 1000);
 
-  // TLS by node:tls, HTTP/1.1 on top by http1.ts (node:http's per-request cost halved throughput).
-  const httpsServer = tls.createServer(tlsServerOptions(material, ticketKeys, settings.handshakeTimeoutMs));
-  const http1 = new Http1Server({
-    handler: httpsHandler(state),
-    maxHeaderSize: settings.maxHeaderSize,
-    // A request here is complete with its head (bodies are never read): --header-timeout bounds it.
-    headerTimeoutMs: settings.headerTimeoutMs,
-    keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
-    stopping: () => state.shuttingDown,
-    onRejected: (socket, r) => {
-      const f = factsOf(socket);
-      logger.info(
-        { client: f?.clientIp ?? plainIp(socket.remoteAddress), code: r.code, status: r.status },
-        'rejected request on https port',
-      );
-      metrics.requests.inc({ route: 'other', status: r.status, server_name: f?.serverNameLabel ?? 'n/a' });
-    },
-  });
-  const httpServer = http.createServer(httpLimits(settings), httpHandler(state));
-  for (const s of [httpsServer, httpServer]) s.maxConnections = settings.maxConnections;
-  httpServer.on('clientError', onClientError(state));
+  const listener = tls.createServer(
+    tlsServerOptions(material, ticketKeys, {
+      handshakeTimeoutMs: settings.handshakeTimeoutMs,
+      alpn: settings.alpn,
+    }),
+  );
+  const h1 = createH1(ctx, observer(ctx, 'h1'));
+  const h2 = createH2(ctx, observer(ctx, 'h2'));
+  const httpServer = http.createServer(httpLimits(settings), httpHandler(ctx));
+  for (const s of [listener, httpServer]) s.maxConnections = settings.maxConnections;
+  listener.on(
+    'drop',
+    (
+      (log) => (data?: { remoteAddress?: string }) =>
+        log(data?.remoteAddress)
+    )(dropLogger(logger, metrics)),
+  );
 
-  // Facts are computed once per connection, before its first request is parsed.
-  httpsServer.on('secureConnection', (socket: TLSSocket) => {
-    const f = computeFacts(socket, state.serverNameLabel);
-    metrics.handshakes.inc({ version: f.tlsVersion, resumed: String(f.resumed) });
+  httpServer.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const status = answerClientError(err, socket);
+    if (status === 0) return;
+    logger.info(
+      { client: plainIp(socket.remoteAddress), code: err.code, status },
+      'rejected request on http port',
+    );
+    metrics.httpRequests.inc({ route: 'other', status: String(status) });
   });
-  http1.attach(httpsServer);
-  renewTicketsOnResume(httpsServer, ticketKeys);
-  httpsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+
+  // The one place a TLS connection is taken up: its facts, then the engine its ALPN chose.
+  listener.on('secureConnection', (socket: TLSSocket) => {
+    const c = new Connection(computeFacts(socket, ctx.served.serverNameLabel));
+    metrics.handshakes.inc({ version: c.facts.tlsVersion, resumed: String(c.facts.resumed) });
+    if (socket.alpnProtocol === 'h2') h2.serve(socket, c);
+    else h1.serve(socket, c);
+  });
+  renewTicketsOnResume(listener, ticketKeys);
+  listener.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const client = plainIp(socket.remoteAddress ?? tcpOf(socket)?.remoteAddress);
     const notTls = notTlsReason(err, socket);
     if (notTls) {
       metrics.handshakeFailures.inc({ reason: notTls });
-      if (notTls === 'plain_http' && answerPlainHttp(socket, state.httpPort)) {
+      if (notTls === 'plain_http' && answerPlainHttp(socket, ctx.httpPort)) {
         logger.info({ client, status: 400 }, 'plain HTTP request on the HTTPS port');
         return;
       }
@@ -173,35 +182,55 @@ export function createEchoServer(opts: {
     socket.destroy();
   });
 
+  const https: Drainable = {
+    listener,
+    drain: () => {
+      h1.closeQuiet(QUIET_MS);
+      h2.closeGracefully();
+    },
+    closeAll: () => {
+      h1.closeAll();
+      h2.closeAll();
+    },
+  };
+  const plain: Drainable = {
+    listener: httpServer,
+    drain: () => httpServer.closeIdleConnections(),
+    closeAll: () => httpServer.closeAllConnections(),
+  };
+
   return {
-    state,
+    context: ctx,
     async listen() {
-      const httpsPort = await listen(httpsServer, settings.httpsPort, settings.host, '--https-port');
+      const httpsPort = await listen(listener, settings.httpsPort, settings.host, '--https-port');
       let httpPort: number;
       try {
         httpPort = await listen(httpServer, settings.httpPort, settings.host, '--http-port');
       } catch (err) {
-        httpsServer.close();
+        listener.close();
         throw err;
       }
-      state.httpsPort = httpsPort;
-      state.httpPort = httpPort;
-      state.ready = true;
+      ctx.httpsPort = httpsPort;
+      ctx.httpPort = httpPort;
+      ctx.ready = true;
       return { httpsPort, httpPort };
     },
     applyMaterial(m) {
-      httpsServer.setSecureContext(secureContextOptions(m, ticketKeys));
-      renewTicketsOnResume(httpsServer, ticketKeys); // a new context needs the hook again
-      state.material = m;
-      state.facts = serverFacts(m.caFingerprint.colon);
-      state.serverNameLabel = serverNameLabeler(m.leaf.names);
+      listener.setSecureContext(secureContextOptions(m, ticketKeys));
+      renewTicketsOnResume(listener, ticketKeys); // a new context needs the hook again
+      ctx.served = servedOf(m);
       metrics.notAfter.set(m.leaf.notAfter.getTime() / 1000);
     },
-    shutdown(o = {}) {
-      return drainAndClose(state, [drainableHttp1(httpsServer, http1), drainableHttp(httpServer)], {
+    async shutdown(o = {}) {
+      const clean = await drainAndClose({
+        servers: [https, plain],
         delayMs: o.delayMs ?? 0,
         timeoutMs: settings.shutdownTimeoutMs,
+        notReady: () => (ctx.ready = false),
+        draining: () => (ctx.shuttingDown = true),
       });
+      h1.dispose();
+      return clean;
     },
   };
 }

@@ -1,10 +1,19 @@
-// The echo in its three forms. The text line is the seed's:
+// The echo in its three forms. The text line is the seed's, for every method:
 //   Client connection from <client IP> to server <server name>
-// JSON and HTML carry the same facts and more. Bodies are cached per connection (the JSON and
-// HTML ones per Host header too), so keep-alive requests reuse the bytes.
+// JSON (and the HTML page, html.ts) carry the same facts, the whole request and, on HTTP/2,
+// how the stream's :authority relates to the connection's SNI.
 import { hostname } from 'node:os';
+import type { Connection } from './connection.js';
 import type { ConnectionFacts } from './facts.js';
-import { renderPage } from './html.js';
+import {
+  headerPairs,
+  headerValue,
+  hostOnly,
+  queryParameters,
+  summarizeBody,
+  type BodySummary,
+  type EchoRequest,
+} from './request.js';
 
 /** Server-wide facts shown with every echo. */
 export interface ServerFacts {
@@ -26,8 +35,30 @@ export function echoLine(f: ConnectionFacts): string {
     : `Client connection from ${f.clientIp} with no SNI (the client sent no server name; it connected to ${hostPort(f.localAddress, f.localPort)})`;
 }
 
-export function textBody(f: ConnectionFacts): Buffer {
-  return (f.text ??= Buffer.from(`${echoLine(f)}\n`));
+/** The text form, built once per connection. */
+export function textBody(c: Connection): Buffer {
+  return (c.text ??= Buffer.from(`${echoLine(c.facts)}\n`));
+}
+
+export interface RequestDocument {
+  method: string;
+  target: string;
+  path: string;
+  query: Record<string, string[]>;
+  http_version: string;
+  /** In the order received, names as sent (HTTP/2 pseudo-headers are not headers). */
+  headers: [string, string][];
+  body: BodySummary | null;
+}
+
+export interface Http2Document {
+  stream_id: number;
+  authority: string | null;
+  /**
+   * False when a client reuses this connection for another name the certificate covers
+   * (HTTP/2 connection coalescing); null when the client sent no SNI.
+   */
+  authority_matches_sni: boolean | null;
 }
 
 export interface EchoDocument {
@@ -44,18 +75,32 @@ export interface EchoDocument {
   alpn: string | null;
   session_resumed: boolean;
   client_certificate: ConnectionFacts['clientCert'] | null;
+  http2: Http2Document | null;
+  request: RequestDocument;
   served_by: string;
   root_ca_fingerprint_sha256: string;
 }
 
-export function echoDocument(f: ConnectionFacts, host: string | undefined, s: ServerFacts): EchoDocument {
+/** Whether a stream's :authority names the host the connection's SNI named. */
+export function authorityMatchesSni(authority: string | undefined, sni: string | undefined): boolean | null {
+  if (sni === undefined) return null;
+  return authority !== undefined && hostOnly(authority).toLowerCase() === sni.toLowerCase();
+}
+
+export function echoDocument(
+  c: Connection,
+  req: EchoRequest,
+  s: ServerFacts,
+  echoBodyLimit: number,
+): EchoDocument {
+  const f = c.facts;
   return {
     message: echoLine(f),
     client_ip: f.clientIp,
     client_port: f.clientPort,
     server_name: f.sni ?? null,
     sni_sent: f.sni !== undefined,
-    host: host ?? null,
+    host: req.host ?? null,
     local_address: f.localAddress,
     local_port: f.localPort,
     tls_version: f.tlsVersion,
@@ -63,21 +108,33 @@ export function echoDocument(f: ConnectionFacts, host: string | undefined, s: Se
     alpn: f.alpn ?? null,
     session_resumed: f.resumed,
     client_certificate: f.clientCert ?? null,
+    http2:
+      req.streamId === undefined
+        ? null
+        : {
+            stream_id: req.streamId,
+            authority: req.host ?? null,
+            authority_matches_sni: authorityMatchesSni(req.host, f.sni),
+          },
+    request: {
+      method: req.method,
+      target: req.target,
+      path: req.path,
+      query: queryParameters(req.query),
+      http_version: req.httpVersion,
+      headers: headerPairs(req.headers),
+      body:
+        req.body === undefined
+          ? null
+          : summarizeBody(req.body, headerValue(req.headers, 'content-type'), echoBodyLimit),
+    },
     served_by: s.servedBy,
     root_ca_fingerprint_sha256: s.caFingerprint,
   };
 }
 
-export function jsonBody(f: ConnectionFacts, host: string | undefined, s: ServerFacts): Buffer {
-  if (f.json?.host !== host || !f.json)
-    f.json = { host, body: Buffer.from(`${JSON.stringify(echoDocument(f, host, s), null, 2)}\n`) };
-  return f.json.body;
-}
-
-export function htmlBody(f: ConnectionFacts, host: string | undefined, s: ServerFacts): Buffer {
-  if (f.html?.host !== host || !f.html)
-    f.html = { host, body: Buffer.from(renderPage(echoDocument(f, host, s))) };
-  return f.html.body;
+export function jsonBody(d: EchoDocument): Buffer {
+  return Buffer.from(`${JSON.stringify(d, null, 2)}\n`);
 }
 
 export type Format = 'text' | 'json' | 'html';

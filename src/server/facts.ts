@@ -1,7 +1,6 @@
-// What the echo reports about a TLS connection. Computed once when the handshake completes and
-// kept on the socket, so a keep-alive request only looks it up.
+// What the echo reports about a TLS connection, computed once when its handshake completes.
+import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { CounterCell } from './metrics.js';
 
 export interface ClientCertificate {
   subject: string;
@@ -10,31 +9,20 @@ export interface ClientCertificate {
 }
 
 export interface ConnectionFacts {
-  clientIp: string;
-  clientPort: number;
+  readonly clientIp: string;
+  readonly clientPort: number;
   /** The SNI the client sent, or undefined (clients connecting by IP send none). */
-  sni: string | undefined;
-  localAddress: string;
-  localPort: number;
-  tlsVersion: string;
-  cipher: string;
-  alpn: string | undefined;
-  resumed: boolean;
-  clientCert: ClientCertificate | undefined;
+  readonly sni: string | undefined;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly tlsVersion: string;
+  readonly cipher: string;
+  readonly alpn: string | undefined;
+  readonly resumed: boolean;
+  readonly clientCert: ClientCertificate | undefined;
   /** Label for metrics: the SNI when it is a name of our certificate, else "other"/"none". */
-  serverNameLabel: string;
-  /** This connection's tlsecho_requests_total cells, by answer (see https-app.ts). */
-  requestCells?: Map<object, CounterCell>;
-  /** The request log's fields for this connection (client, SNI), formatted on first use. */
-  logFields?: string;
-  /** Response caches, filled on first use (see echo.ts). */
-  text?: Buffer;
-  json?: { host: string | undefined; body: Buffer };
-  html?: { host: string | undefined; body: Buffer };
+  readonly serverNameLabel: string;
 }
-
-const FACTS = Symbol('tlsecho.facts');
-type WithFacts = TLSSocket & { [FACTS]?: ConnectionFacts };
 
 /** `10.0.0.5`, never `::ffff:10.0.0.5` (IPv4 clients of a dual-stack listener). */
 export function plainIp(address: string | undefined): string {
@@ -52,7 +40,7 @@ export function computeFacts(
 ): ConnectionFacts {
   const sni = typeof socket.servername === 'string' && socket.servername ? socket.servername : undefined;
   const peer = socket.authorized ? socket.getPeerX509Certificate() : undefined;
-  const facts: ConnectionFacts = {
+  return {
     clientIp: plainIp(socket.remoteAddress),
     clientPort: socket.remotePort ?? 0,
     sni,
@@ -67,22 +55,43 @@ export function computeFacts(
       : undefined,
     serverNameLabel: serverNameLabel(sni),
   };
-  (socket as WithFacts)[FACTS] = facts;
-  return facts;
 }
 
-export function factsOf(socket: unknown): ConnectionFacts | undefined {
-  return (socket as WithFacts)[FACTS];
+/** A name as compared: lowercase, IPv6 addresses in their shortest form (`::1`, not `0:0:…:1`). */
+function canonical(name: string): string {
+  const n = name.toLowerCase();
+  if (isIP(n) !== 6) return n;
+  try {
+    return new URL(`http://[${n}]/`).hostname.slice(1, -1);
+  } catch {
+    return n;
+  }
+}
+
+/** The certificate name a host matches: itself, or a wildcard one label up; undefined if none. */
+function matchingName(exact: ReadonlySet<string>, host: string): string | undefined {
+  const s = canonical(host);
+  if (exact.has(s)) return s;
+  const dot = s.indexOf('.');
+  if (dot <= 0 || isIP(s)) return undefined;
+  const wildcard = `*${s.slice(dot)}`;
+  return exact.has(wildcard) ? wildcard : undefined;
 }
 
 /** Bounded metric label for an SNI: one of the certificate's names (wildcards match one label). */
 export function serverNameLabeler(names: readonly string[]): (sni: string | undefined) => string {
-  const exact = new Set(names.map((n) => n.toLowerCase()));
-  return (sni) => {
-    if (sni === undefined) return 'none';
-    const s = sni.toLowerCase();
-    if (exact.has(s)) return s;
-    const wildcard = `*${s.slice(s.indexOf('.'))}`;
-    return s.includes('.') && exact.has(wildcard) ? wildcard : 'other';
+  const exact = new Set(names.map(canonical));
+  return (sni) => (sni === undefined ? 'none' : (matchingName(exact, sni) ?? 'other'));
+}
+
+/**
+ * Whether the certificate covers a host (a name or an IP, as in a Host or `:authority` without
+ * its port; IPv6 with or without brackets): what a client coalescing connections relies on.
+ */
+export function certificateCovers(names: readonly string[]): (host: string) => boolean {
+  const exact = new Set(names.map(canonical));
+  return (host) => {
+    const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+    return matchingName(exact, h) !== undefined;
   };
 }

@@ -18,6 +18,10 @@ dt{font-weight:600}
 dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 a{color:var(--accent)}
 code{white-space:nowrap}
+table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:6px;margin:0 0 1.5rem;font:.9rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+th,td{text-align:left;vertical-align:top;padding:.3rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+.note{border-left:4px solid var(--accent);padding-left:.75rem;color:var(--fg)}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;margin:0 0 1.5rem}
 a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 @media (max-width:34rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}
 `;
@@ -48,15 +52,53 @@ function row(term: string, value: string | null | undefined, fallback: string): 
   return `<dt>${term}</dt><dd>${escapeHtml(value ?? fallback)}</dd>`;
 }
 
+function coalescingNote(d: EchoDocument): string {
+  const h2 = d.http2;
+  if (!h2 || h2.authority_matches_sni !== false) return '';
+  return `<p class="note">This request asked for <code>${escapeHtml(h2.authority ?? '')}</code> on a connection opened for <code>${escapeHtml(d.server_name ?? '')}</code>: over HTTP/2 a browser reuses one connection for every name the certificate covers (connection coalescing), so the SNI stays that of the first name.</p>\n`;
+}
+
+function requestSection(d: EchoDocument): string {
+  const r = d.request;
+  const headers = r.headers
+    .map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`)
+    .join('\n');
+  const b = r.body;
+  const body = b
+    ? `<h2 id="body">Request body</h2>
+<dl aria-labelledby="body">
+${row('Size', `${b.size} bytes`, '')}
+${row('SHA-256', b.sha256, '')}
+${row('Content type', b.content_type, 'none sent')}
+${row('Shown as', b.encoding + (b.truncated ? ' (first part only)' : ''), '')}
+</dl>
+<pre>${escapeHtml(b.content)}</pre>`
+    : '';
+  return `<h2 id="request">Request</h2>
+<dl aria-labelledby="request">
+${row('Request', `${r.method} ${r.target}`, '')}
+${row('HTTP version', r.http_version, '')}
+${d.http2 ? row('HTTP/2 stream', String(d.http2.stream_id), '') : ''}
+</dl>
+<table aria-label="Request headers in the order received">
+<thead><tr><th scope="col">Header</th><th scope="col">Value</th></tr></thead>
+<tbody>
+${headers}
+</tbody>
+</table>
+${body}`;
+}
+
 export function renderPage(d: EchoDocument): string {
   const cc = d.client_certificate;
   const rows = [
     row('Client IP', `${d.client_ip} (port ${d.client_port})`, ''),
     row('Server name (SNI)', d.server_name, 'none sent'),
-    row('Host header', d.host, 'none sent'),
+    row(d.http2 ? 'Authority (:authority)' : 'Host header', d.host, 'none sent'),
     row('TLS version', d.tls_version, ''),
     row('Cipher', d.cipher, ''),
     row('ALPN', d.alpn, 'none negotiated'),
+    row('HTTP version', d.request.http_version === '2' ? 'HTTP/2' : `HTTP/${d.request.http_version}`, ''),
     row('Session resumed', d.session_resumed ? 'yes' : 'no', ''),
     row('Client certificate', cc ? cc.subject : null, 'none (mutual TLS is off)'),
     ...(cc
@@ -79,13 +121,18 @@ export function renderPage(d: EchoDocument): string {
 <h1>TLS connection</h1>
 <p>What this server saw of your connection.</p>
 <p class="echo" role="status">${escapeHtml(d.message)}</p>
-<h2 id="facts">Connection details</h2>
+${coalescingNote(d)}<h2 id="facts">Connection details</h2>
 <dl aria-labelledby="facts">
 ${rows.join('\n')}
 </dl>
+${requestSection(d)}
 <p><a href="/?format=json">This page as JSON</a> · <a href="/?format=text">as the text line</a> · compare the root CA fingerprint with <code>tlsecho ca fingerprint</code>.</p>
 </main>
 </body>
 </html>
 `;
+}
+
+export function htmlBody(d: EchoDocument): Buffer {
+  return Buffer.from(renderPage(d));
 }

@@ -1,7 +1,7 @@
 // The plain-HTTP port: /root_ca (trust bootstrap), /healthz, /readyz, /metrics. The echo is never
 // served in clear text: / and /ping redirect to HTTPS, anything else gets a 404 naming the routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ServerState } from './state.js';
+import type { ServerContext } from './state.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const HELP =
@@ -32,7 +32,7 @@ export function httpsLocation(host: string | undefined, url: string, httpsPort: 
   return `https://${m.groups.name}${port}${url}`;
 }
 
-export function httpHandler(s: ServerState) {
+export function httpHandler(s: ServerContext) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -58,7 +58,7 @@ export function httpHandler(s: ServerState) {
     }
     switch (path) {
       case '/root_ca':
-        reply(res, 200, s.material.ca, 'application/x-pem-file');
+        reply(res, 200, s.served.material.ca, 'application/x-pem-file');
         return done(path);
       case '/healthz':
         reply(res, 200, 'ok\n');

@@ -50,7 +50,7 @@ export async function startServer(options: ServerOptions & { logger?: Logger }):
     ticketKeys,
     logger,
     (m) => server.applyMaterial(m),
-    (result) => server.state.metrics.reloads.inc({ result }),
+    (result) => server.context.metrics.reloads.inc({ result }),
   ).start(settings.reloadIntervalMs);
 
   let stopping: Promise<boolean> | undefined;
@@ -60,7 +60,7 @@ export async function startServer(options: ServerOptions & { logger?: Logger }):
   };
   return {
     ...ports,
-    material: () => server.state.material,
+    material: () => server.context.served.material,
     reload: () => watcher.check(),
     shutdown,
     close: async () => {

@@ -7,6 +7,19 @@ import { LineBatch } from './log-batch.js';
 export type { Logger };
 export type LogFormat = 'text' | 'json';
 
+/**
+ * A value a client chose (method, path, host, SNI), safe to put in a log line: control characters,
+ * backslashes and anything outside printable ASCII become `\uXXXX`, so a client can neither end
+ * the line nor make a terminal obey escape sequences.
+ */
+const UNSAFE = /[^\x20-\x5b\x5d-\x7e]/;
+const UNSAFE_ALL = /[^\x20-\x5b\x5d-\x7e]/g;
+export function logSafe(s: string): string {
+  return UNSAFE.test(s)
+    ? s.replace(UNSAFE_ALL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : s;
+}
+
 const BARE = /^[\w.:/@%+,\-[\]]+$/;
 const LEVEL_TEXT: Record<string, string> = {
   trace: 'TRACE',

@@ -173,6 +173,12 @@ export class ServerMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly connectionsRejected = new Counter({
+    name: 'tlsecho_connections_rejected_total',
+    help: 'TCP connections to the HTTPS port dropped before TLS, by reason (cap: --max-connections reached)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({
     name: 'tlsecho_certificate_reloads_total',
     help: 'certificate file changes seen, by result (applied or rejected)',

@@ -3,8 +3,8 @@
 // its "400 The plain HTTP request was sent to HTTPS port"), and sends no alert for it; the
 // answer then goes in clear text on the connection underneath the TLS socket. Nothing is looked
 // at before TLS, so a normal connection pays nothing for this.
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { tcpOf } from './node-internals.js';
 
 export type NotTls = 'plain_http' | 'not_tls' | 'no_data';
 
@@ -16,11 +16,6 @@ export function notTlsReason(err: NodeJS.ErrnoException, socket: TLSSocket): Not
   // Connected and closed or timed out without a byte (TCP probes, port scans).
   if (tcpOf(socket)?.bytesRead === 0) return 'no_data';
   return undefined;
-}
-
-/** The TCP connection under a TLS socket (node:tls keeps it as `_parent`). */
-export function tcpOf(socket: TLSSocket): Socket | undefined {
-  return (socket as TLSSocket & { _parent?: Socket })._parent;
 }
 
 function badRequest(httpPort: number): string {

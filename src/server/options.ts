@@ -1,6 +1,7 @@
 // The options of `tlsecho server` (flags, TLSECHO_* / MX_* variables, --config YAML) and the
 // programmatic form that startServer() takes. Defaults follow docs/architecture.md.
 import { join } from 'node:path';
+import { UsageError } from '../config/errors.js';
 import { opt, type Resolved } from '../config/options.js';
 import { certsPathOption, domainOption } from '../config/shared.js';
 
@@ -98,6 +99,33 @@ export const serverOptions = {
     default: 16_384,
     description: 'largest request header block in bytes (larger gets 431)',
   }),
+  'max-body-size': opt({
+    kind: 'int',
+    min: 0,
+    max: 1 << 30,
+    default: 1 << 20,
+    description: 'largest request body in bytes (larger gets 413)',
+  }),
+  'echo-body-limit': opt({
+    kind: 'int',
+    min: 0,
+    max: 1 << 30,
+    default: 64 << 10,
+    description: 'bytes of a request body shown in the JSON and HTML echo (size and SHA-256 cover all of it)',
+  }),
+  alpn: opt({
+    kind: 'list',
+    default: ['h2', 'http/1.1'],
+    description:
+      'protocols offered by ALPN, in order of preference (h2, http/1.1; http/1.1 alone turns HTTP/2 off)',
+  }),
+  'max-concurrent-streams': opt({
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    default: 128,
+    description: 'HTTP/2 streams a client may have open at once on one connection',
+  }),
   'max-connections': opt({
     kind: 'int',
     min: 1,
@@ -120,6 +148,20 @@ export const serverOptions = {
 
 export type ServerFlags = Resolved<typeof serverOptions>;
 
+export const PROTOCOLS = ['h2', 'http/1.1'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** The --alpn list, checked: known protocols, each once, at least one. */
+export function alpnList(items: readonly string[], where = '--alpn'): Protocol[] {
+  const known = new Set<string>(PROTOCOLS);
+  const bad = items.find((p) => !known.has(p));
+  if (bad !== undefined || items.length === 0 || new Set(items).size !== items.length)
+    throw new UsageError(
+      `invalid ${where}: ${JSON.stringify(items.join(','))} is not a list of ${PROTOCOLS.join(', ')} (each once, at least one)`,
+    );
+  return items as Protocol[];
+}
+
 /** What startServer() takes; everything but the three files has a default. */
 export interface ServerOptions {
   certFile: string;
@@ -139,6 +181,11 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   maxHeaderSize?: number;
+  maxBodySize?: number;
+  echoBodyLimit?: number;
+  /** ALPN protocols offered, in order of preference. */
+  alpn?: readonly Protocol[];
+  maxConcurrentStreams?: number;
   maxConnections?: number;
   shutdownTimeoutMs?: number;
   shutdownDelayMs?: number;
@@ -159,13 +206,19 @@ const DEFAULTS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5000,
   maxHeaderSize: 16_384,
+  maxBodySize: 1 << 20,
+  echoBodyLimit: 64 << 10,
+  alpn: PROTOCOLS,
+  maxConcurrentStreams: 128,
   maxConnections: 10_000,
   shutdownTimeoutMs: 10_000,
   shutdownDelayMs: 0,
 } as const;
 
 export function withDefaults(o: ServerOptions): Settings {
-  const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const defined: Partial<ServerOptions> = Object.fromEntries(
+    Object.entries(o).filter(([, v]) => v !== undefined),
+  );
   return { ...DEFAULTS, ...defined } as Settings;
 }
 
@@ -189,6 +242,10 @@ export function fromFlags(f: ServerFlags): Settings {
     requestTimeoutMs: f['request-timeout'],
     keepAliveTimeoutMs: f['keep-alive-timeout'],
     maxHeaderSize: f['max-header-size'],
+    maxBodySize: f['max-body-size'],
+    echoBodyLimit: f['echo-body-limit'],
+    alpn: alpnList(f.alpn),
+    maxConcurrentStreams: f['max-concurrent-streams'],
     maxConnections: f['max-connections'],
     shutdownTimeoutMs: f['shutdown-timeout'],
     shutdownDelayMs: f['shutdown-delay'],

@@ -1,60 +1,58 @@
-// Graceful stop: readiness goes false, listeners close, idle keep-alive connections close, busy
-// ones finish their request (answered with `Connection: close`), all within a deadline.
-import type { Server as HttpServer } from 'node:http';
+// Graceful stop: readiness goes false (and stays so for --shutdown-delay), the listeners close,
+// and open connections are drained without losing a request already on its way:
+// - HTTP/1 connections close once nothing has been asked of them for QUIET_MS (a client about to
+//   reuse a connection sends at once; one quiet that long is not about to); busy ones get their
+//   next answer with `connection: close`;
+// - HTTP/2 sessions get GOAWAY and finish their open streams;
+// - whatever is left at --shutdown-timeout is cut.
 import type { Server as NetServer } from 'node:net';
-import type { Http1Server } from './http1.js';
-import type { ServerState } from './state.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** How long an HTTP/1 connection must have been quiet to be closed under a stopping server. */
+export const QUIET_MS = 1000;
 
 /** A listening port and the connections it serves, as the graceful stop sees them. */
 export interface Drainable {
   listener: NetServer;
-  closeIdle(): void;
+  /** Called every 100 ms while draining: close what may be closed now. */
+  drain(): void;
+  /** The deadline passed: cut everything. */
   closeAll(): void;
 }
 
-export function drainableHttp(server: HttpServer): Drainable {
-  return {
-    listener: server,
-    closeIdle: () => server.closeIdleConnections(),
-    closeAll: () => server.closeAllConnections(),
-  };
-}
-
-export function drainableHttp1(listener: NetServer, http1: Http1Server): Drainable {
-  return { listener, closeIdle: () => http1.closeIdle(), closeAll: () => http1.closeAll() };
-}
-
-function closeServer(d: Drainable): Promise<void> {
+function closeListener(d: Drainable): Promise<void> {
   return new Promise((resolve) => {
     if (!d.listener.listening) return resolve();
     d.listener.close(() => resolve()); // resolves once its last connection is gone
-    d.closeIdle();
+    d.drain();
   });
 }
 
 /** Resolves true when everything finished in time, false when connections had to be cut. */
-export async function drainAndClose(
-  state: ServerState,
-  servers: Drainable[],
-  opts: { delayMs: number; timeoutMs: number },
-): Promise<boolean> {
-  state.ready = false;
+export async function drainAndClose(opts: {
+  servers: Drainable[];
+  delayMs: number;
+  timeoutMs: number;
+  /** Readiness goes false (/readyz answers 503). */
+  notReady: () => void;
+  /** Draining begins: answers from now on close their connection. */
+  draining: () => void;
+}): Promise<boolean> {
+  opts.notReady();
   if (opts.delayMs > 0) await sleep(opts.delayMs);
-  state.shuttingDown = true;
+  opts.draining();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), opts.timeoutMs);
   });
-  // Connections that turn idle after their last response are closed as they go.
-  const sweep = setInterval(() => servers.forEach((s) => s.closeIdle()), 100);
+  const sweep = setInterval(() => opts.servers.forEach((s) => s.drain()), 100);
   const clean = await Promise.race([
-    Promise.all(servers.map(closeServer)).then(() => true as const),
+    Promise.all(opts.servers.map(closeListener)).then(() => true as const),
     deadline,
   ]);
   clearInterval(sweep);
   clearTimeout(timer);
-  if (!clean) servers.forEach((s) => s.closeAll());
+  if (!clean) opts.servers.forEach((s) => s.closeAll());
   return clean;
 }

@@ -1,20 +1,31 @@
-// What the request handlers read on every request, swapped as a whole on certificate rotation.
+// The two halves of what the request path reads. ServerContext is fixed for the life of the
+// process (settings, logger, metrics, lifecycle). Served is what the current certificate implies;
+// rotation builds a new Served and replaces the old one with one assignment, so a request reads
+// either the old snapshot or the new one, never half of each.
 import type { Logger } from 'pino';
 import type { ServerFacts } from './echo.js';
 import type { ServerMetrics } from './metrics.js';
 import type { Settings } from './options.js';
 import type { TlsMaterial } from './tls-material.js';
 
-export interface ServerState {
-  settings: Settings;
-  logger: Logger;
-  metrics: ServerMetrics;
-  material: TlsMaterial;
-  facts: ServerFacts;
+export interface Served {
+  readonly material: TlsMaterial;
+  readonly facts: ServerFacts;
   /** Metric label for an SNI (bounded to the served certificate's names). */
-  serverNameLabel: (sni: string | undefined) => string;
-  /** False once shutdown began; /readyz then answers 503 and responses close their connection. */
+  readonly serverNameLabel: (sni: string | undefined) => string;
+  /** True when the certificate covers this host name or IP (an `:authority` without its port). */
+  readonly covers: (host: string) => boolean;
+}
+
+export interface ServerContext {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  /** The current snapshot: read it once per request or connection, never keep it. */
+  served: Served;
+  /** False once shutdown began; /readyz then answers 503. */
   ready: boolean;
+  /** True once connections are being drained: every answer then closes its connection. */
   shuttingDown: boolean;
   /** The HTTPS port actually bound (redirects point to it). */
   httpsPort: number;

@@ -48,12 +48,13 @@ export function secureContextOptions(m: TlsKeyPair, ticketKeys: Buffer): tls.Sec
 export function tlsServerOptions(
   m: TlsKeyPair,
   ticketKeys: Buffer,
-  handshakeTimeoutMs: number,
+  o: { handshakeTimeoutMs: number; alpn: readonly string[] },
 ): tls.TlsOptions {
   return {
     ...secureContextOptions(m, ticketKeys),
-    handshakeTimeout: handshakeTimeoutMs,
-    ALPNProtocols: ['http/1.1'],
+    handshakeTimeout: o.handshakeTimeoutMs,
+    // The server's order wins (h2 first by default); a client offering neither gets HTTP/1.1.
+    ALPNProtocols: [...o.alpn],
     ...(m.clientCa ? { requestCert: true, rejectUnauthorized: true } : {}),
   };
 }

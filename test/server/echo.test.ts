@@ -105,7 +105,7 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
       port: server.httpsPort,
       ca,
       servername: NAMES[2],
-      headers: { accept: 'text/html,application/xhtml+xml', host: '<b>x</b>' },
+      headers: { accept: 'text/html,application/xhtml+xml', 'user-agent': '<b>x</b>' },
     });
     assert.match(r.headers['content-type']!, /^text\/html/);
     const csp = String(r.headers['content-security-policy']);

@@ -1,0 +1,27 @@
+// One TLS connection of the HTTPS port, as the request path sees it: the facts of its handshake,
+// computed once, the caches its requests share, and the lifecycle its HTTP engine keeps. Each
+// engine finds it by its own key (the TLS socket for HTTP/1, the session for HTTP/2) in a map of
+// open connections, so nothing is attached to Node's objects.
+import type { ConnectionFacts } from './facts.js';
+import type { CounterCell } from './metrics.js';
+
+export class Connection {
+  /** The seed's echo line for this connection, built on first use. */
+  text: Buffer | undefined;
+  /** The request log's fields for this connection (client, SNI), formatted on first use. */
+  logFields: string | undefined;
+  /** This connection's tlsecho_requests_total cells by `route status` (see observe.ts). */
+  requestCells: Map<string, CounterCell> | undefined;
+  /** HTTP/1: requests received whose answer is not yet written. */
+  active = 0;
+  /** HTTP/1: when the connection last became idle after an answer (ms since epoch); 0 before. */
+  idleSince = 0;
+  readonly openedAt = Date.now();
+
+  constructor(readonly facts: ConnectionFacts) {}
+
+  /** Since when nothing has been asked of this connection (ms since epoch), or 0 while busy. */
+  quietSince(): number {
+    return this.active > 0 ? 0 : this.idleSince || this.openedAt;
+  }
+}

@@ -1,0 +1,154 @@
+// HTTP/2 on the HTTPS port: node:http2 (nghttp2) runs each session on a TLS connection that
+// negotiated h2, handed over by the TLS listener through the server's 'connection' event. nghttp2
+// enforces the protocol (frames, HPACK, flow control, stream states; its reset-flood limit
+// answers CVE-2023-44487 with GOAWAY); this engine adds what the echo needs:
+// - 421 Misdirected Request when a stream's :authority is not covered by the certificate this
+//   connection was opened with (RFC 9110 §15.5.20): a coalescing client then opens a new one;
+// - bodies read up to --max-body-size, 413 beyond, then RST_STREAM(NO_ERROR) so the client stops
+//   sending (RFC 9113 §8.1);
+// - idle sessions closed with GOAWAY after --keep-alive-timeout; graceful stop by GOAWAY, letting
+//   open streams finish.
+import http2 from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { Connection } from './connection.js';
+import type { Observe } from './observe.js';
+import { hostOnly, parseTarget, type EchoRequest } from './request.js';
+import { misdirected, refusal, route, type Answer } from './routes.js';
+import type { ServerContext } from './state.js';
+
+const { NGHTTP2_NO_ERROR } = http2.constants;
+
+export interface H2Engine {
+  readonly server: http2.Http2Server;
+  serve(socket: TLSSocket, c: Connection): void;
+  /** GOAWAY to every session: no new streams, open ones finish (graceful stop). */
+  closeGracefully(): void;
+  closeAll(): void;
+  readonly open: number;
+}
+
+/** Answer header objects, built once per header list (the routes' lists are constants). */
+const headerObjects = new WeakMap<readonly string[], Record<string, string>>();
+function headerObject(pairs: readonly string[]): Record<string, string> {
+  let o = headerObjects.get(pairs);
+  if (!o) {
+    o = {};
+    for (let i = 0; i < pairs.length; i += 2) o[pairs[i]!] = pairs[i + 1]!;
+    headerObjects.set(pairs, o);
+  }
+  return o;
+}
+
+export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
+  const s = ctx.settings;
+  const server = http2.createServer({
+    settings: { maxConcurrentStreams: s.maxConcurrentStreams, maxHeaderListSize: s.maxHeaderSize },
+    // Node's default (128 pairs) stays; --max-header-size bounds the bytes.
+  });
+  const sessions = new Map<http2.ServerHttp2Session, Connection>();
+  let pending: Connection | undefined;
+
+  // Emitted synchronously from the 'connection' event, so `pending` is this session's connection.
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    if (!pending) return void session.destroy();
+    sessions.set(session, pending);
+    pending = undefined;
+    session.once('close', () => sessions.delete(session));
+    session.on('error', () => {}); // protocol errors end the session; nghttp2 sent the GOAWAY
+    if (s.keepAliveTimeoutMs > 0) session.setTimeout(s.keepAliveTimeoutMs, () => session.close());
+    if (ctx.shuttingDown) session.close();
+  });
+
+  const send = (stream: http2.ServerHttp2Stream, c: Connection, r: EchoRequest, a: Answer, start: number) => {
+    if (stream.destroyed || stream.closed) return;
+    stream.respond(
+      { ':status': a.status, ...headerObject(a.headers), 'content-length': a.body.length },
+      { endStream: r.method === 'HEAD' },
+    );
+    if (r.method !== 'HEAD') stream.end(a.body);
+    observe(c, r.method, r.path, a.status, a.route, start);
+    if (a.close && !stream.readableEnded) stream.close(NGHTTP2_NO_ERROR);
+  };
+
+  server.on(
+    'stream',
+    (
+      stream: http2.ServerHttp2Stream,
+      headers: http2.IncomingHttpHeaders,
+      flags: number,
+      rawHeaders: string[],
+    ) => {
+      const start = performance.now();
+      stream.on('error', () => {}); // a reset by the client: nothing left to answer
+      const c = sessions.get(stream.session as http2.ServerHttp2Session);
+      if (!c) return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      const regular: string[] = [];
+      for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+        if (rawHeaders[i]!.charCodeAt(0) !== 58) regular.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+      const method = String(headers[':method'] ?? 'GET');
+      const targetText = String(headers[':path'] ?? headers[':authority'] ?? '');
+      const target = parseTarget(targetText);
+      const host = (headers[':authority'] as string | undefined) ?? (headers.host as string | undefined);
+      const request: EchoRequest = {
+        method,
+        target: targetText,
+        path: target.path,
+        query: target.query,
+        httpVersion: '2',
+        headers: regular,
+        host,
+        accept: headers.accept as string | undefined,
+        body: undefined,
+        streamId: stream.id,
+      };
+      const served = ctx.served;
+      if (host !== undefined && !served.covers(hostOnly(host)))
+        return send(stream, c, request, misdirected(hostOnly(host)), start);
+      const tooLarge = () =>
+        refusal(413, `Content Too Large: the body may be at most ${s.maxBodySize} bytes (--max-body-size)`);
+      const answer = () => send(stream, c, request, route(request, c, served, s.echoBodyLimit), start);
+      const END_STREAM = http2.constants.NGHTTP2_FLAG_END_STREAM;
+      if ((flags & END_STREAM) !== 0) return answer();
+      if (Number(headers['content-length'] ?? 0) > s.maxBodySize)
+        return send(stream, c, request, tooLarge(), start);
+
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const timer = setTimeout(
+        () => stream.close(http2.constants.NGHTTP2_CANCEL),
+        s.requestTimeoutMs,
+      ).unref();
+      stream.on('data', (chunk: Buffer) => {
+        if (size > s.maxBodySize) return;
+        size += chunk.length;
+        if (size > s.maxBodySize) return send(stream, c, request, tooLarge(), start);
+        chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        clearTimeout(timer);
+        if (size > s.maxBodySize) return;
+        request.body = Buffer.concat(chunks, size);
+        answer();
+      });
+      stream.once('close', () => clearTimeout(timer));
+    },
+  );
+
+  return {
+    server,
+    serve(socket, c) {
+      pending = c;
+      server.emit('connection', socket);
+      pending = undefined;
+    },
+    closeGracefully() {
+      for (const session of sessions.keys()) if (!session.closed) session.close();
+    },
+    closeAll() {
+      for (const session of sessions.keys()) session.destroy();
+    },
+    get open() {
+      return sessions.size;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Every place where tlsecho relies on something of Node's that is not public API, in one module.
+// Each one has a test in test/server/node-internals.test.ts that fails loudly when a Node
+// release changes it, and each says what happens when it is missing. Checked on Node 20.20 and
+// Node 24.22.
+import type { Server as HttpServer, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+
+/**
+ * The TCP connection under a TLS socket (node:tls keeps it as `_parent`). Used to answer plain
+ * HTTP sent to the HTTPS port in clear text; without it such a request is just closed.
+ */
+export function tcpOf(socket: TLSSocket): Socket | undefined {
+  return (socket as TLSSocket & { _parent?: Socket })._parent;
+}
+
+/** The JavaScript ticket-key hook of a TLS server's current SecureContext (see ticket-renewal.ts). */
+export interface TicketKeyHook {
+  enableTicketKeyCallback(): void;
+  onticketkeycallback?: (name: Buffer, iv: Buffer, encrypt: boolean) => unknown[];
+}
+
+/**
+ * The native context behind a tls.Server (`_sharedCreds.context`), which carries the ticket-key
+ * hook Node's own tests use. Without it, resumed TLS 1.3 sessions get no fresh ticket: every
+ * other reconnect is a full handshake, nothing breaks.
+ */
+export function ticketKeyHook(server: TlsServer): TicketKeyHook | undefined {
+  const context = (server as unknown as { _sharedCreds?: { context?: Partial<TicketKeyHook> } })._sharedCreds
+    ?.context;
+  return typeof context?.enableTicketKeyCallback === 'function' ? (context as TicketKeyHook) : undefined;
+}
+
+/**
+ * The response node:http is still writing on this socket (`_httpMessage`), if any: a client
+ * error must wait for it rather than write its answer into the middle of it. Without it, the
+ * error answer could interleave with a pipelined response.
+ */
+export function responseInProgress(socket: Socket): ServerResponse | undefined {
+  const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  return res && !res.writableFinished ? res : undefined;
+}
+
+/**
+ * node:http tracks connections for --header-timeout and --request-timeout (and for
+ * closeAllConnections) only once its server emits 'listening'. The HTTP/1 engine never listens:
+ * the TLS listener hands it connections through its documented 'connection' event. Without this
+ * call, slow request heads would never time out, which the tests of the timeouts would show.
+ */
+export function startConnectionTracking(server: HttpServer): void {
+  server.emit('listening');
+}

@@ -1,0 +1,51 @@
+// The one step after every HTTPS answer, whichever engine gave it: count it
+// (tlsecho_requests_total, the duration histogram) and write its access-log line.
+import type { Connection } from './connection.js';
+import { requestLogOf, logSafe } from './logging.js';
+import type { Route } from './metrics.js';
+import type { ServerContext } from './state.js';
+
+export type Observe = (
+  c: Connection,
+  method: string,
+  path: string,
+  status: number,
+  route: Route,
+  startMs: number,
+) => void;
+
+export function observer(ctx: ServerContext, protocol: 'h1' | 'h2'): Observe {
+  const { metrics, logger, settings } = ctx;
+  const requestLog = requestLogOf(logger);
+  const durationCells = {
+    '/': metrics.duration.cell('/'),
+    '/ping': metrics.duration.cell('/ping'),
+    other: metrics.duration.cell('other'),
+  };
+  const connectionFields = (c: Connection) => ({
+    client: c.facts.clientIp,
+    sni: c.facts.sni === undefined ? '-' : logSafe(c.facts.sni),
+    ...(protocol === 'h2' ? { proto: 'h2' } : {}),
+  });
+
+  return (c, method, path, status, route, startMs) => {
+    const seconds = (performance.now() - startMs) / 1000;
+    const key = `${route} ${status}`;
+    const cells = (c.requestCells ??= new Map());
+    let cell = cells.get(key);
+    if (!cell) {
+      cell = metrics.requests.cell({ route, status: String(status), server_name: c.facts.serverNameLabel });
+      cells.set(key, cell);
+    }
+    cell.n++;
+    metrics.duration.observe(durationCells[route], seconds);
+    if (!settings.accessLog) return;
+    // Method and path come from the client: escaped, so that no byte of theirs can start a line.
+    const msg = `Received ${logSafe(method)} ${logSafe(route === 'other' ? path.slice(0, 200) : path)}`;
+    const ms = Math.round(seconds * 1e5) / 100;
+    if (requestLog) {
+      c.logFields ??= requestLog.fields(connectionFields(c));
+      requestLog.write(msg, c.logFields, status, ms);
+    } else logger.info({ ...connectionFields(c), status, ms }, msg);
+  };
+}
