@@ -2,6 +2,7 @@
 // flight, one-line start-up errors, and --workers.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import http2 from 'node:http2';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -162,6 +163,62 @@ describe('tlsecho server (process)', () => {
     } finally {
       busy.close();
     }
+  });
+
+  it('logs one line per request, with the bytes a client chose escaped (no forged lines)', async () => {
+    const child = start();
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const p = ports(await waitForLine(child, / ready /));
+    const logged = waitForLine(child, /Received GET \/x/);
+    // HTTP/1.1: llhttp refuses C1 controls in a path; the refusal is the one line logged.
+    const forged = Buffer.from('GET /x\x8AFORGED-ENTRY\x89status=200 HTTP/1.1\r\nHost: a\r\n\r\n', 'latin1');
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: p.https,
+      servername: NAME,
+      ca: pki.caPem,
+      ALPNProtocols: ['http/1.1'],
+    });
+    await once(socket, 'secureConnect');
+    socket.on('data', () => {});
+    socket.end(forged);
+    await once(socket, 'close');
+    // HTTP/2: nghttp2 refuses control bytes in :path (the stream is reset) but lets non-ASCII
+    // and backslashes through; the log escapes them.
+    const session = http2.connect(`https://${NAME}:${p.https}`, {
+      createConnection: () =>
+        tls.connect({
+          host: '127.0.0.1',
+          port: p.https,
+          servername: NAME,
+          ca: pki.caPem,
+          ALPNProtocols: ['h2'],
+        }),
+    });
+    session.on('error', () => {});
+    for (const path of ['/x\x1b[31mred', '/x\u00e9\\u0041']) {
+      const stream = session.request({ ':path': path });
+      stream.on('error', () => {});
+      stream.resume();
+      await new Promise((r) => stream.on('close', r));
+    }
+    session.close();
+    await logged;
+    child.kill('SIGTERM');
+    assert.equal(await exited(child, 5000), 0);
+    const lines = out.split('\n').filter((l) => l.length > 0);
+    const rejected = lines.filter((l) => l.includes('rejected request on https port'));
+    assert.equal(rejected.length, 1, out);
+    assert.match(
+      rejected[0]!,
+      /^\S+Z INFO rejected request on https port client=127\.0\.0\.1 code=HPE_\w+ status=400$/,
+    );
+    assert.ok(!lines.some((l) => l.startsWith('FORGED') || l.includes('FORGED-ENTRY')), 'no forged line');
+    const h2line = lines.find((l) => l.includes('Received GET /x'));
+    assert.ok(h2line?.includes('Received GET /x\\u00e9\\u005cu0041 '), h2line);
+    assert.ok(!out.includes('red'), 'the stream with an escape byte was refused, not served');
+    assert.ok(!out.includes('\x1b'), 'no raw escape byte reaches the log');
   });
 
   it('serves with --workers 2, aggregates metrics, logs JSON and shuts down cleanly', async () => {

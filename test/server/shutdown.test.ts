@@ -66,7 +66,8 @@ async function client(agent: https.Agent | false, port: number, ca: string, t: T
 /** An HTTP/2 session with `streams` concurrent request loops; GOAWAY ends it cleanly. */
 async function h2client(port: number, ca: string, t: Tally, deadline: number) {
   const session = http2.connect(`https://${NAME}:${port}`, {
-    createConnection: () => tls.connect({ host: '127.0.0.1', port, servername: NAME, ca, ALPNProtocols: ['h2'] }),
+    createConnection: () =>
+      tls.connect({ host: '127.0.0.1', port, servername: NAME, ca, ALPNProtocols: ['h2'] }),
   });
   session.on('error', () => {});
   let goaway = false;
@@ -148,7 +149,11 @@ describe('tlsecho server: SIGTERM under load', () => {
       await load;
       agents.forEach((a) => a.destroy());
       assert.ok(before > 100, `the load was running (${before} answers before the signal)`);
-      assert.deepEqual(tally.lost, [], `${tally.lost.length} of ${tally.answered + tally.lost.length} requests lost`);
+      assert.deepEqual(
+        tally.lost,
+        [],
+        `${tally.lost.length} of ${tally.answered + tally.lost.length} requests lost`,
+      );
       assert.ok(tally.refused > 0, 'the clients ran until the server stopped taking connections');
       assert.equal(await code, 0, 'exit 0: everything finished before --shutdown-timeout');
     });
