@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { issueCertificates } from '../src/ca/api.js';
 import { CommandError, UsageError } from '../src/config/errors.js';
 import { DEFAULT_DOMAIN, serverNames } from '../src/config/shared.js';
-import { tempDir } from '../test/helpers/pki.js';
+import { tempDir } from '../src/util/sandbox.js';
 import { timeCa } from './ca-timing.js';
 import { startNginx } from './nginx.js';
 import { startNodeFloor } from './node-floor.js';
