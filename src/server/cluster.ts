@@ -167,8 +167,8 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
     });
 
     // Workers accept connections themselves from the shared socket (SCHED_NONE) instead of the
-    // primary accepting each one and passing it over IPC: measured with bench/ on 2 cores, a new
-    // TLS connection costs 1.5 ms of CPU instead of 2.0 ms, and keep-alive req/s rise ~10 %.
+    // primary accepting each one and passing it over IPC, which costs every new connection CPU
+    // in the primary (measured with bench/: docs/performance.md, "What moved the numbers").
     // NODE_CLUSTER_SCHED_POLICY=rr restores Node's round-robin where the kernel balances badly.
     if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
     for (let i = 0; i < count; i++) cluster.fork();

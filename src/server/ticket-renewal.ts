@@ -19,7 +19,7 @@ const USE_AND_RENEW = 2;
 const UNKNOWN_KEY = 0; // OpenSSL then ignores the ticket: a full handshake
 
 // Each new ticket needs a random 16-byte IV: taken from a pool filled 256 at a time, since a
-// randomBytes() call per ticket cost about 1 % of a resumed connection's CPU.
+// randomBytes() call per ticket showed in a resumed connection's CPU (docs/performance.md).
 const IV_POOL_SIZE = 16 * 256;
 let ivPool = Buffer.alloc(0);
 let ivOffset = IV_POOL_SIZE;
