@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CommandError } from '../src/config/errors.js';
 import { serverNames, DEFAULT_DOMAIN } from '../src/config/shared.js';
-import { cleanEnv } from '../test/helpers/cli.js';
+import { cleanEnv } from '../src/util/sandbox.js';
 
 const DNS_NAMES = [...serverNames(DEFAULT_DOMAIN), 'localhost'];
 const IPS = ['127.0.0.1', '::1'];

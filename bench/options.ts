@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { opt, resolveOptions, helpText, type Resolved } from '../src/config/options.js';
 import { UsageError } from '../src/config/errors.js';
-import { versionOf } from './tools.js';
+import { node24, versionOf } from './tools.js';
 
 export const SCENARIOS = ['echo', 'ping', 'json', 'handshake', 'full-handshake'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -99,7 +99,7 @@ export const benchOptions = {
     default: process.execPath,
     env: env('NODE'),
     description:
-      "the Node.js binary that runs tlsecho (default: the one running the bench), e.g. a Node 24 build to measure the container images' runtime",
+      "the Node.js binary that runs tlsecho (default: the one running the bench); '24' for Node 24, the container images' runtime, installed by scripts/node24.sh",
   }),
   cli: opt({
     kind: 'string',
@@ -136,6 +136,7 @@ export function parseBenchOptions(argv: string[], environment = process.env): Be
     if (!(SCENARIOS as readonly string[]).includes(s))
       throw new UsageError(`unknown scenario '${s}' (scenarios: ${SCENARIOS.join(', ')})`);
   if (values.scenarios.length === 0) throw new UsageError('--scenarios is empty');
+  if (values.node === '24') values.node = node24();
   const nodeVersion = versionOf(values.node, ['--version']);
   const major = /^v(\d+)\./.exec(nodeVersion)?.[1];
   if (!major) throw new UsageError(`--node ${values.node}: not a Node.js binary (${nodeVersion})`);

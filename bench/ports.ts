@@ -2,7 +2,7 @@
 // a listener to accept connections.
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort as freePortOn } from '../src/demo/processes.js';
+import { freePort as freePortOn } from '../src/util/sandbox.js';
 
 export const HOST = '127.0.0.1';
 

@@ -5,7 +5,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError } from '../src/config/errors.js';
-import { cleanEnv } from '../test/helpers/cli.js';
+import { cleanEnv } from '../src/util/sandbox.js';
 import { HOST } from './ports.js';
 import { startGroup, stopGroup } from './processes.js';
 

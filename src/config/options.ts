@@ -31,16 +31,27 @@ export interface Option<K extends Kind = Kind> {
 
 export type OptionTable = Record<string, Option>;
 
+/** An option's value: one of its `choices` when it lists them, else what its kind parses to. */
+type ValueOfOption<O> = O extends { choices: readonly (infer C)[] }
+  ? C
+  : O extends Option<infer K>
+    ? ValueOf<K>
+    : never;
+
 /** The resolved values: options with a default are always present. */
 export type Resolved<T extends OptionTable> = {
-  [N in keyof T]: T[N] extends Option<infer K>
-    ? T[N] extends { default: unknown }
-      ? ValueOf<K>
-      : ValueOf<K> | undefined
-    : never;
+  [N in keyof T]: T[N] extends { default: unknown } ? ValueOfOption<T[N]> : ValueOfOption<T[N]> | undefined;
 };
 
-export function opt<K extends Kind, O extends Option<K>>(o: O & { kind: K }): O {
+/** The defaults of a table, as resolving no flags, variables or file would give them. */
+export function defaultsOf<T extends OptionTable>(table: T): Resolved<T> {
+  return Object.fromEntries(Object.entries(table).map(([name, o]) => [name, o.default])) as Resolved<T>;
+}
+
+/** An option of a table; a default outside its `choices` does not compile. */
+export function opt<K extends Kind, O extends Option<K>>(
+  o: O & { kind: K } & (O extends { choices: readonly (infer C)[] } ? { default?: C } : unknown),
+): O {
   return o;
 }
 

@@ -9,7 +9,8 @@ import { certsPathOption, domainOption, serverNames } from '../config/shared.js'
 import { formatQuery } from '../dns/log.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
 import { ensureDemoCertificates } from './certs.js';
-import { freePort, prefixed, startService, stopService, type Service } from './processes.js';
+import { freePort } from '../util/sandbox.js';
+import { prefixed, startService, stopService, type Service } from './processes.js';
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 30_000;

@@ -1,7 +1,6 @@
 // Child processes for the demo, the way Compose runs services: each its own process, its lines
 // streamed with a `name |` prefix, stopped with SIGTERM and, if it will not go, SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -55,16 +54,4 @@ export async function stopService(s: Service, graceMs = 5000): Promise<number> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A port that is free on `host` right now (the OS picks it), for flags that need a number. */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -9,6 +9,7 @@ import { createEchoServer } from './echo-server.js';
 import { ServerMetrics } from './metrics.js';
 import type { Settings } from './options.js';
 import { CertificateWatcher } from './reload.js';
+import { handleSignals, ignoreSignals } from './signals.js';
 import { newTicketKeys } from './tls-context.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls-material.js';
 
@@ -69,28 +70,28 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
   let stopping = false;
 
   return new Promise<number>((resolve, reject) => {
-    const watcher = new CertificateWatcher(
-      settings,
-      material,
-      ticketKeys,
+    const watcher = new CertificateWatcher({
+      files: settings,
+      current: material,
       logger,
-      (m) => {
+      onChange: (m) => {
         material = m;
         broadcast({ tlsecho: 'material', material: toWire(m) });
       },
-      (result) => broadcast({ tlsecho: 'reload-result', result }),
-    ).start(settings.reloadIntervalMs);
+      onResult: (result) => broadcast({ tlsecho: 'reload-result', result }),
+    }).start(settings.reloadIntervalMs);
 
     const finish = (code: number) => {
       watcher.stop();
       if (code === 0) logger.info({ workers: count }, 'stopped');
       else logger.warn({ workers: count }, 'stopped: some workers had to cut in-flight requests or failed');
-      for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(s);
+      stopListening();
       resolve(code);
     };
     const fail = (err: Error) => {
       stopping = true;
       watcher.stop();
+      stopListening();
       for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
       reject(err);
     };
@@ -150,22 +151,24 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
       cluster.fork();
     });
 
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (signal === 'SIGHUP') return void watcher.check();
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
+    const stopListening = handleSignals({
+      logger,
+      shutdownTimeoutMs: settings.shutdownTimeoutMs,
+      stopping: () => stopping,
+      reload: () => void watcher.check(),
+      exitNow: () => {
         for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
-        return finish(1);
-      }
-      stopping = true;
-      logger.info({ signal, timeout_ms: settings.shutdownTimeoutMs }, 'shutting down');
-      broadcast({ tlsecho: 'shutdown', delayMs: settings.shutdownDelayMs });
-    };
-    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, onSignal);
+        finish(1);
+      },
+      stop: () => {
+        stopping = true;
+        broadcast({ tlsecho: 'shutdown', delayMs: settings.shutdownDelayMs });
+      },
+    });
 
     // Workers accept connections themselves from the shared socket (SCHED_NONE) instead of the
-    // primary accepting each one and passing it over IPC: measured with bench/ on 2 cores, a new
-    // TLS connection costs 1.5 ms of CPU instead of 2.0 ms, and keep-alive req/s rise ~10 %.
+    // primary accepting each one and passing it over IPC, which costs every new connection CPU
+    // in the primary (measured with bench/: docs/performance.md, "What moved the numbers").
     // NODE_CLUSTER_SCHED_POLICY=rr restores Node's round-robin where the kernel balances badly.
     if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
     for (let i = 0; i < count; i++) cluster.fork();
@@ -174,9 +177,7 @@ export function runPrimary(settings: Settings, logger: Logger, count: number): P
 
 /** Runs one worker until the primary tells it to stop; resolves to its exit code. */
 export async function runWorker(settings: Settings, logger: Logger): Promise<number> {
-  // The primary coordinates shutdown; a Ctrl-C reaching the whole process group must not
-  // make workers act on their own.
-  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, () => {});
+  ignoreSignals(); // the primary coordinates the stop
   const send = (m: ToPrimary) => process.connected && process.send!(m);
   const pending = new Map<number, (m: Extract<ToWorker, { tlsecho: 'metrics' }>) => void>();
   let nextId = 0;

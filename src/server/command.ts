@@ -7,6 +7,7 @@ import { runPrimary, runWorker, readyFields } from './cluster.js';
 import { checkSettings, startServer } from './index.js';
 import { createLogger, flushLogs, type Logger } from './logging.js';
 import { fromFlags, serverOptions } from './options.js';
+import { handleSignals } from './signals.js';
 
 export const command = defineCommand({
   name: 'server',
@@ -33,21 +34,21 @@ async function runSingle(settings: ReturnType<typeof fromFlags>, logger: Logger)
   logger.info(readyFields(server, server.material(), 1), 'ready');
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (signal === 'SIGHUP') return void server.reload();
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        return resolve(1);
-      }
-      stopping = true;
-      logger.info({ signal, timeout_ms: settings.shutdownTimeoutMs }, 'shutting down');
-      server.shutdown({ delayMs: settings.shutdownDelayMs }).then((clean) => {
-        if (clean) logger.info('stopped');
-        else logger.warn('stopped: in-flight requests were cut at --shutdown-timeout');
-        resolve(clean ? 0 : 1);
-      });
-    };
-    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, onSignal);
+    handleSignals({
+      logger,
+      shutdownTimeoutMs: settings.shutdownTimeoutMs,
+      stopping: () => stopping,
+      reload: () => void server.reload(),
+      exitNow: () => resolve(1),
+      stop: () => {
+        stopping = true;
+        server.shutdown({ delayMs: settings.shutdownDelayMs }).then((clean) => {
+          if (clean) logger.info('stopped');
+          else logger.warn('stopped: in-flight requests were cut at --shutdown-timeout');
+          resolve(clean ? 0 : 1);
+        });
+      },
+    });
   });
 }
 

@@ -44,14 +44,13 @@ export async function startServer(options: ServerOptions & { logger?: Logger }):
   const ticketKeys = newTicketKeys();
   const server = createEchoServer({ settings, material, ticketKeys, logger });
   const ports = await server.listen();
-  const watcher = new CertificateWatcher(
-    settings,
-    material,
-    ticketKeys,
+  const watcher = new CertificateWatcher({
+    files: settings,
+    current: material,
     logger,
-    (m) => server.applyMaterial(m),
-    (result) => server.context.metrics.reloads.inc({ result }),
-  ).start(settings.reloadIntervalMs);
+    onChange: (m) => server.applyMaterial(m),
+    onResult: (result) => server.context.metrics.reloads.inc({ result }),
+  }).start(settings.reloadIntervalMs);
 
   let stopping: Promise<boolean> | undefined;
   const shutdown = (o?: { delayMs?: number }) => {

@@ -4,8 +4,8 @@
 // What every request and every connection updates is counted with plain arithmetic into cells
 // the caller keeps (CellCounter, CellHistogram) and handed to prom-client only when the metrics
 // are read (a scrape, or the cluster primary gathering its workers): prom-client builds and
-// validates a label key on every inc() and observe(), which cost a keep-alive request about
-// 10 µs, a fifth of its CPU (docs/performance.md).
+// validates a label key on every inc() and observe(), a large share of a keep-alive request's
+// CPU (measured in docs/performance.md, "What moved the numbers").
 import {
   collectDefaultMetrics,
   Counter,

@@ -2,7 +2,7 @@
 // programmatic form that startServer() takes. Defaults follow docs/architecture.md.
 import { join } from 'node:path';
 import { UsageError } from '../config/errors.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defaultsOf, opt, type Resolved } from '../config/options.js';
 import { certsPathOption, domainOption } from '../config/shared.js';
 
 export const serverOptions = {
@@ -194,26 +194,37 @@ export interface ServerOptions {
 export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host'>> &
   Pick<ServerOptions, 'clientCaFile' | 'host'>;
 
-const DEFAULTS = {
-  httpsPort: 8443,
-  httpPort: 8080,
-  logFormat: 'text',
-  logLevel: 'silent',
-  accessLog: true,
-  reloadIntervalMs: 5000,
-  handshakeTimeoutMs: 10_000,
-  headerTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5000,
-  maxHeaderSize: 16_384,
-  maxBodySize: 1 << 20,
-  echoBodyLimit: 64 << 10,
-  alpn: PROTOCOLS,
-  maxConcurrentStreams: 128,
-  maxConnections: 10_000,
-  shutdownTimeoutMs: 10_000,
-  shutdownDelayMs: 0,
-} as const;
+/** The settings a flag sets: everything but the certificate files, which fromFlags() derives. */
+type FlagSettings = Omit<Settings, 'certFile' | 'keyFile' | 'caFile' | 'clientCaFile'>;
+
+/** Each setting from its flag: the one place a flag's name meets its setting's. */
+function settingsOf(f: ServerFlags): FlagSettings {
+  return {
+    httpsPort: f['https-port'],
+    httpPort: f['http-port'],
+    host: f.host,
+    logFormat: f['log-format'],
+    logLevel: f['log-level'],
+    accessLog: f['access-log'],
+    reloadIntervalMs: f['reload-interval'],
+    handshakeTimeoutMs: f['handshake-timeout'],
+    headerTimeoutMs: f['header-timeout'],
+    requestTimeoutMs: f['request-timeout'],
+    keepAliveTimeoutMs: f['keep-alive-timeout'],
+    maxHeaderSize: f['max-header-size'],
+    maxBodySize: f['max-body-size'],
+    echoBodyLimit: f['echo-body-limit'],
+    alpn: alpnList(f.alpn),
+    maxConcurrentStreams: f['max-concurrent-streams'],
+    maxConnections: f['max-connections'],
+    shutdownTimeoutMs: f['shutdown-timeout'],
+    shutdownDelayMs: f['shutdown-delay'],
+  };
+}
+
+// startServer()'s defaults are the option table's, except that a library logs nothing unless
+// given a level.
+const DEFAULTS: FlagSettings = { ...settingsOf(defaultsOf(serverOptions)), logLevel: 'silent' };
 
 export function withDefaults(o: ServerOptions): Settings {
   const defined: Partial<ServerOptions> = Object.fromEntries(
@@ -230,24 +241,6 @@ export function fromFlags(f: ServerFlags): Settings {
     keyFile: f['key-file'] ?? join(leafDir, 'key.pem'),
     caFile: f['ca-file'] ?? join(f['certs-path'], 'minica.pem'),
     clientCaFile: f['client-ca'],
-    httpsPort: f['https-port'],
-    httpPort: f['http-port'],
-    host: f.host,
-    logFormat: f['log-format'] as 'text' | 'json',
-    logLevel: f['log-level'] as Settings['logLevel'],
-    accessLog: f['access-log'],
-    reloadIntervalMs: f['reload-interval'],
-    handshakeTimeoutMs: f['handshake-timeout'],
-    headerTimeoutMs: f['header-timeout'],
-    requestTimeoutMs: f['request-timeout'],
-    keepAliveTimeoutMs: f['keep-alive-timeout'],
-    maxHeaderSize: f['max-header-size'],
-    maxBodySize: f['max-body-size'],
-    echoBodyLimit: f['echo-body-limit'],
-    alpn: alpnList(f.alpn),
-    maxConcurrentStreams: f['max-concurrent-streams'],
-    maxConnections: f['max-connections'],
-    shutdownTimeoutMs: f['shutdown-timeout'],
-    shutdownDelayMs: f['shutdown-delay'],
+    ...settingsOf(f),
   });
 }

@@ -8,18 +8,26 @@ import { loadTlsMaterial, sameMaterial, type TlsFiles, type TlsMaterial } from '
 
 export type ReloadResult = 'applied' | 'rejected' | 'unchanged';
 
+export interface WatcherOptions {
+  /** The files to watch. */
+  files: TlsFiles;
+  /** The material now serving, loaded from them at start. */
+  current: TlsMaterial;
+  logger: Logger;
+  /** A new pair that loaded and builds a TLS context. */
+  onChange: (m: TlsMaterial) => void;
+  /** Every applied or rejected check (the reload metric); unchanged files report nothing. */
+  onResult?: (r: Exclude<ReloadResult, 'unchanged'>) => void;
+}
+
 export class CertificateWatcher {
   private timer: NodeJS.Timeout | undefined;
   private lastRejection: string | undefined;
+  private current: TlsMaterial;
 
-  constructor(
-    private readonly files: TlsFiles,
-    private current: TlsMaterial,
-    private readonly ticketKeys: Buffer,
-    private readonly logger: Logger,
-    private readonly onChange: (m: TlsMaterial) => void,
-    private readonly onResult: (r: Exclude<ReloadResult, 'unchanged'>) => void = () => {},
-  ) {}
+  constructor(private readonly o: WatcherOptions) {
+    this.current = o.current;
+  }
 
   start(intervalMs: number): this {
     if (intervalMs > 0) this.timer = setInterval(() => this.check(), intervalMs).unref();
@@ -33,27 +41,27 @@ export class CertificateWatcher {
   check(): ReloadResult {
     let next: TlsMaterial;
     try {
-      next = loadTlsMaterial(this.files);
+      next = loadTlsMaterial(this.o.files);
       if (sameMaterial(next, this.current)) {
         this.lastRejection = undefined;
         return 'unchanged';
       }
-      buildSecureContext(next, this.ticketKeys);
+      buildSecureContext(next);
     } catch (err) {
       const reason = (err as Error).message;
       if (reason !== this.lastRejection)
-        this.logger.warn(
+        this.o.logger.warn(
           { reason, serving_serial: this.current.leaf.serial },
           'certificate reload rejected; still serving the current certificate',
         );
-      if (reason !== this.lastRejection) this.onResult('rejected');
+      if (reason !== this.lastRejection) this.o.onResult?.('rejected');
       this.lastRejection = reason;
       return 'rejected';
     }
     this.lastRejection = undefined;
     this.current = next;
-    this.onChange(next);
-    this.logger.info(
+    this.o.onChange(next);
+    this.o.logger.info(
       {
         serial: next.leaf.serial,
         not_after: next.leaf.notAfter.toISOString(),
@@ -61,7 +69,7 @@ export class CertificateWatcher {
       },
       'certificate reloaded',
     );
-    this.onResult('applied');
+    this.o.onResult?.('applied');
     return 'applied';
   }
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../src/demo/processes.js';
+import { freePort } from '../../src/util/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { makePki, tempDir, type TestPki } from '../helpers/pki.js';
 import { NAMES, parseSummary, startDns, startTlsechoServer, type RunningServer } from './fixtures.js';

@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startDnsServer, type DnsQueryLog, type DnsServer } from '../../src/dns/server.js';
-import { freePort } from '../../src/demo/processes.js';
+import { freePort } from '../../src/util/sandbox.js';
 import { readyPorts } from '../../src/demo/command.js';
 import { startCli, waitForLine } from '../helpers/cli.js';
 

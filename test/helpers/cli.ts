@@ -1,6 +1,9 @@
 // Runs the built CLI (dist/src/cli.js) as a real child process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../../src/util/sandbox.js';
+
+export { cleanEnv };
 
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -51,13 +54,6 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
     env: { ...cleanEnv(), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-}
-
-/** The environment without the seed's MX_* and TLSECHO_* variables, so tests are hermetic. */
-export function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(MX_|TLSECHO_)/.test(k)) env[k] = v;
-  return env;
 }
 
 /** Resolves with the first line of `stream` output matching `re` (rejects after timeoutMs). */

@@ -1,13 +1,11 @@
 // Test fixtures: real certificates issued by tlsecho's own CA into a temporary folder.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { issueCertificates, type IssueRequest, type IssueResult } from '../../src/ca/api.js';
+import { tempDir as sandboxDir } from '../../src/util/sandbox.js';
 
 /** A fresh temporary folder, removed by the returned cleanup (call it from `after`). */
 export function tempDir(prefix = 'tlsecho-test-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return sandboxDir(prefix);
 }
 
 export interface TestPki extends IssueResult {

@@ -67,7 +67,6 @@ describe('tlsecho server (process)', () => {
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
     await waitForLine(child, /shutting down/);
-    assert.equal((await httpGet(p.http, '/readyz').catch(() => ({ status: 0 }))).status !== 200, true);
     socket.end('\r\n'); // ...and completes after the signal
     await once(socket, 'close');
     assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
@@ -80,6 +79,24 @@ describe('tlsecho server (process)', () => {
         `^\\S+Z INFO Received GET /ping client=127\\.0\\.0\\.1 sni=${NAME.replaceAll('.', '\\.')} status=200 ms=[\\d.]+$`,
       ),
     );
+    assert.equal(await exited(child, 5000), 0);
+  });
+
+  it('fails /readyz with 503 during --shutdown-delay while both ports keep serving, then exits 0', async () => {
+    const child = start('--shutdown-delay', '1s');
+    const p = ports(await waitForLine(child, / ready /));
+    assert.equal((await httpGet(p.http, '/readyz')).status, 200);
+    child.kill('SIGTERM');
+    await waitForLine(child, /shutting down/);
+    const readyz = await httpGet(p.http, '/readyz');
+    assert.deepEqual(
+      { status: readyz.status, body: readyz.body },
+      { status: 503, body: 'not ready: shutting down\n' },
+    );
+    // Load balancers still send traffic until they notice: it is answered, not refused.
+    assert.equal((await httpGet(p.http, '/healthz')).status, 200);
+    const r = await httpsGet({ port: p.https, ca: pki.caPem, servername: NAME });
+    assert.equal(r.body, `Client connection from 127.0.0.1 to server ${NAME}\n`);
     assert.equal(await exited(child, 5000), 0);
   });
 

@@ -95,9 +95,16 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
       await connect({ maxVersion: 'TLSv1.2' }),
       /^TLSv1\.2 ECDHE-ECDSA-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/,
     );
+    const refused = async () =>
+      metricValue((await httpGet(server.httpPort, '/metrics')).body, 'tlsecho_tls_handshake_failures_total', {
+        reason: 'unsupported_protocol',
+      });
+    const before = await refused();
     await assert.rejects(
       connect({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }),
+      { code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' }, // the server's protocol_version alert
     );
+    assert.equal(await refused(), before + 1);
   });
 
   it('serves a self-contained HTML page under a strict CSP, escaping what the client sent', async () => {
@@ -234,20 +241,55 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
   });
 
   it('counts requests and handshake failures in /metrics without client IPs', async () => {
-    const text = (await httpGet(server.httpPort, '/metrics')).body;
-    for (const name of NAMES)
-      assert.ok(
-        metricValue(text, 'tlsecho_requests_total', { route: '/', status: '200', server_name: name }) >= 1,
-        name,
-      );
-    assert.ok(metricValue(text, 'tlsecho_requests_total', { route: '/ping', status: '200' }) >= 1);
-    assert.ok(metricValue(text, 'tlsecho_requests_total', { status: '431' }) >= 1);
-    assert.ok(metricValue(text, 'tlsecho_tls_handshake_failures_total', { reason: 'plain_http' }) >= 1);
-    assert.ok(metricValue(text, 'tlsecho_tls_handshake_failures_total', { reason: 'not_tls' }) >= 1);
-    assert.ok(metricValue(text, 'tlsecho_tls_handshake_failures_total', { reason: 'timeout' }) >= 1);
-    assert.ok(metricValue(text, 'tlsecho_tls_handshakes_total', { resumed: 'true' }) >= 1);
-    assert.ok(metricValue(text, 'tlsecho_request_duration_seconds_count', { route: '/' }) >= 3);
-    assert.ok(metricValue(text, 'tlsecho_http_requests_total', { route: '/root_ca', status: '200' }) >= 1);
+    // Deltas over what this test does itself, so the figures hold whatever ran before it.
+    const read = async () => (await httpGet(server.httpPort, '/metrics')).body;
+    const failures = (text: string, reason: string) =>
+      metricValue(text, 'tlsecho_tls_handshake_failures_total', { reason });
+    const counts = (text: string) => ({
+      echo: NAMES.map((name) =>
+        metricValue(text, 'tlsecho_requests_total', { route: '/', status: '200', server_name: name }),
+      ),
+      ping: metricValue(text, 'tlsecho_requests_total', { route: '/ping', status: '200' }),
+      tooLarge: metricValue(text, 'tlsecho_requests_total', { status: '431' }),
+      plainHttp: failures(text, 'plain_http'),
+      notTls: failures(text, 'not_tls'),
+      timeout: failures(text, 'timeout'),
+      resumed: metricValue(text, 'tlsecho_tls_handshakes_total', { resumed: 'true' }),
+      echoDurations: metricValue(text, 'tlsecho_request_duration_seconds_count', { route: '/' }),
+      rootCa: metricValue(text, 'tlsecho_http_requests_total', { route: '/root_ca', status: '200' }),
+    });
+    const before = counts(await read());
+
+    let session: Buffer | undefined;
+    for (const name of NAMES) {
+      const r = await httpsGet({ port: server.httpsPort, ca, servername: name });
+      session ??= r.session;
+    }
+    const ping = { port: server.httpsPort, ca, servername: NAMES[0], path: '/ping' };
+    assert.equal((await httpsGet({ ...ping, session })).body, 'pong\n'); // a resumed handshake
+    const big = await httpsGet({ ...ping, path: '/', headers: { 'x-big': 'a'.repeat(20_000) } });
+    assert.equal(big.status, 431);
+    assert.equal((await httpGet(server.httpsPort, '/')).status, 400);
+    assert.ok(
+      (await rawExchange(server.httpsPort, Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0a]))).closedByServer,
+    );
+    const truncatedHello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]), Buffer.alloc(10, 1)]);
+    assert.ok((await rawExchange(server.httpsPort, truncatedHello, { keepOpen: true })).closedByServer);
+    assert.equal((await httpGet(server.httpPort, '/root_ca')).status, 200);
+
+    const text = await read();
+    const plus = (n: number) => (was: number) => was + n;
+    assert.deepEqual(counts(text), {
+      echo: before.echo.map(plus(1)),
+      ping: before.ping + 1,
+      tooLarge: before.tooLarge + 1,
+      plainHttp: before.plainHttp + 1,
+      notTls: before.notTls + 1,
+      timeout: before.timeout + 1,
+      resumed: before.resumed + 1,
+      echoDurations: before.echoDurations + 3,
+      rootCa: before.rootCa + 1,
+    });
     assert.doesNotMatch(
       text
         .split('\n')

@@ -1,0 +1,102 @@
+// From the runs to the figures: medians per scenario and server, tlsecho/nginx ratios against the
+// targets of issue 7, the table's rows and the summary of the JSON record.
+import type { BenchOptions, ScenarioName } from './options.js';
+import { fmt, median, spread, target, type Row, type Target } from './report.js';
+import { SCENARIO, type Run, type ServerName } from './rounds.js';
+
+export interface Summary {
+  rows: Row[];
+  targets: Target[];
+  summary: Record<string, object>;
+}
+
+export function summarize(o: BenchOptions, runs: Run[], withFloor: boolean): Summary {
+  const med = (s: ScenarioName, server: ServerName, k: 'rps' | 'p50_us' | 'p99_us' | 'cpu_us_per_request') =>
+    median(runs.filter((r) => r.scenario === s && r.server === server).map((r) => r[k] ?? NaN));
+  // tlsecho/nginx within each round: a round's runs are seconds apart, so the range shows how much
+  // the machine moved under one round's figures (the table's ratio is of the medians).
+  const roundRatios = (s: ScenarioName, k: 'rps' | 'p99_us') =>
+    Array.from({ length: o.rounds }, (_, i) => {
+      const of = (server: ServerName) =>
+        runs.find((r) => r.scenario === s && r.server === server && r.round === i + 1)?.[k] ?? NaN;
+      return of('tlsecho') / of('nginx');
+    });
+  const rows: Row[] = [];
+  const targets: Target[] = [];
+  const summary: Record<string, object> = {};
+  for (const s of o.scenarios) {
+    const rps = { tlsecho: med(s, 'tlsecho', 'rps'), nginx: med(s, 'nginx', 'rps') };
+    const p50 = { tlsecho: med(s, 'tlsecho', 'p50_us'), nginx: med(s, 'nginx', 'p50_us') };
+    const p99 = { tlsecho: med(s, 'tlsecho', 'p99_us'), nginx: med(s, 'nginx', 'p99_us') };
+    const cpu = {
+      tlsecho: med(s, 'tlsecho', 'cpu_us_per_request'),
+      nginx: med(s, 'nginx', 'cpu_us_per_request'),
+    };
+    const floorRps = withFloor ? med(s, 'node-floor', 'rps') : undefined;
+    const floorCpu = withFloor ? med(s, 'node-floor', 'cpu_us_per_request') : undefined;
+    const rpsTarget =
+      s === 'echo'
+        ? target('keep-alive echo req/s', rps.tlsecho / rps.nginx, 'min', 0.5)
+        : s === 'handshake' || s === 'full-handshake'
+          ? target(`${SCENARIO[s].label}/s`, rps.tlsecho / rps.nginx, 'min', 0.8)
+          : undefined;
+    const p99Target =
+      s === 'echo' ? target('keep-alive echo p99', p99.tlsecho / p99.nginx, 'max', 2) : undefined;
+    targets.push(...[rpsTarget, p99Target].filter((t) => t !== undefined));
+    const unit = s.endsWith('handshake') ? 'conn/s' : 'req/s';
+    rows.push({
+      label: `${SCENARIO[s].label}: ${unit}`,
+      tlsecho: fmt.num(rps.tlsecho),
+      nginx: fmt.num(rps.nginx),
+      ratio: rps.tlsecho / rps.nginx,
+      rounds: spread(roundRatios(s, 'rps')),
+      target: rpsTarget,
+      ...(floorRps === undefined ? {} : { floor: fmt.num(floorRps), floorRatio: rps.tlsecho / floorRps }),
+    });
+    rows.push({
+      label: '  server CPU per request, µs',
+      tlsecho: fmt.num(cpu.tlsecho),
+      nginx: fmt.num(cpu.nginx),
+      ratio: cpu.tlsecho / cpu.nginx,
+      ...(floorCpu === undefined ? {} : { floor: fmt.num(floorCpu), floorRatio: cpu.tlsecho / floorCpu }),
+    });
+    const resumed = median(
+      runs.filter((r) => r.scenario === s && r.resumed_share !== undefined).map((r) => r.resumed_share!),
+    );
+    if (s.endsWith('handshake') && Number.isFinite(resumed))
+      rows.push({
+        label: '  tlsecho handshakes that resumed, %',
+        tlsecho: fmt.num(resumed * 100),
+        nginx: '',
+      });
+    if (s !== 'full-handshake')
+      rows.push(
+        {
+          label: '  p50 latency, ms',
+          tlsecho: fmt.ms(p50.tlsecho),
+          nginx: fmt.ms(p50.nginx),
+          ratio: p50.tlsecho / p50.nginx,
+        },
+        {
+          label: '  p99 latency, ms',
+          tlsecho: fmt.ms(p99.tlsecho),
+          nginx: fmt.ms(p99.nginx),
+          ratio: p99.tlsecho / p99.nginx,
+          rounds: spread(roundRatios(s, 'p99_us')),
+          target: p99Target,
+        },
+      );
+    summary[s] = {
+      rps,
+      tlsecho_resumed_share: Number.isFinite(resumed) ? resumed : undefined,
+      cpu_us_per_request: cpu,
+      p50_us: p50,
+      p99_us: p99,
+      ratio_rps: rps.tlsecho / rps.nginx,
+      ratio_p99: p99.tlsecho / p99.nginx,
+      ratio_rps_rounds: roundRatios(s, 'rps'),
+      ...(withFloor ? { node_floor: { rps: floorRps, cpu_us_per_request: floorCpu } } : {}),
+    };
+  }
+  return { rows, targets, summary };
+}
