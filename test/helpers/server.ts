@@ -1,8 +1,12 @@
 // The real tlsecho server, in this process, on ephemeral loopback ports, serving a test PKI.
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
+import type { Logger } from 'pino';
 import type { TestPki } from './pki.js';
 
-export function startWithPki(pki: TestPki, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+export function startWithPki(
+  pki: TestPki,
+  extra: Partial<ServerOptions> & { logger?: Logger } = {},
+): Promise<RunningServer> {
   return startServer({
     certFile: pki.server!.cert,
     keyFile: pki.server!.key,

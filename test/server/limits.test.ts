@@ -5,10 +5,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
+import { pino } from 'pino';
 import type { RunningServer } from '../../src/server/index.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
-import { httpsGet, rawExchange } from './requests.js';
+import { httpGet, httpsGet, metricValue, rawExchange } from './requests.js';
 
 const NAME = `server1.${TEST_DOMAIN}`;
 /** A TLS handshake record header announcing 512 bytes, followed by only 3 of them. */
@@ -39,8 +40,15 @@ describe('server limits', () => {
   });
   after(t.cleanup);
 
-  it('refuses connections over --max-connections and accepts again once one closes', async () => {
-    const server: RunningServer = await startWithPki(pki, { maxConnections: 2 });
+  it('refuses connections over --max-connections, logs and counts them, and accepts again once one closes', async () => {
+    let log = '';
+    const logger = pino({ level: 'info', base: null }, { write: (line: string) => void (log += line) });
+    const server: RunningServer = await startWithPki(pki, { maxConnections: 2, logger });
+    const rejected = async () =>
+      metricValue((await httpGet(server.httpPort, '/metrics')).body, 'tlsecho_connections_rejected_total', {
+        reason: 'cap',
+      });
+    const before = await rejected();
     const held: tls.TLSSocket[] = [];
     try {
       for (let i = 0; i < 2; i++) {
@@ -51,6 +59,13 @@ describe('server limits', () => {
       const third = await openTls(server.httpsPort, pki.caPem);
       held.push(third.socket);
       assert.equal(third.ok, false, 'a third connection is dropped before its handshake');
+      assert.equal((await rejected()) - before, 1, 'counted with reason="cap"');
+      // More drops within the second are counted but not logged line by line.
+      for (let i = 0; i < 3; i++) held.push((await openTls(server.httpsPort, pki.caPem)).socket);
+      assert.equal((await rejected()) - before, 4);
+      const lines = log.split('\n').filter((l) => l.includes('--max-connections reached'));
+      assert.equal(lines.length, 1, log);
+      assert.match(lines[0]!, /"client":"127\.0\.0\.1"/);
       held[0]!.destroy();
       let again = false;
       for (let i = 0; i < 20 && !again; i++) {
