@@ -20,6 +20,7 @@ a{color:var(--accent)}
 code{white-space:nowrap}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:6px;margin:0 0 1.5rem;font:.9rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 th,td{text-align:left;vertical-align:top;padding:.3rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+tbody th{white-space:nowrap}
 .note{border-left:4px solid var(--accent);padding-left:.75rem;color:var(--fg)}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;margin:0 0 1.5rem}
 a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
@@ -77,7 +78,6 @@ ${row('Shown as', b.encoding + (b.truncated ? ' (first part only)' : ''), '')}
   return `<h2 id="request">Request</h2>
 <dl aria-labelledby="request">
 ${row('Request', `${r.method} ${r.target}`, '')}
-${row('HTTP version', r.http_version, '')}
 ${d.http2 ? row('HTTP/2 stream', String(d.http2.stream_id), '') : ''}
 </dl>
 <table aria-label="Request headers in the order received">

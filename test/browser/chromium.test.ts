@@ -13,6 +13,7 @@ import { artifact, escapeRegExp, installRoot, startServer, type RunningServer } 
 
 const skip = needTools(CHROMIUM, 'certutil');
 const SERVER2 = `server2.${TEST_DOMAIN}`;
+const SERVER3 = `server3.${TEST_DOMAIN}`;
 
 /** Chromium with HOME pointing at `home`: on Linux it reads its trust anchors from $HOME/.pki/nssdb. */
 function launch(home: string): Promise<Browser> {
@@ -27,7 +28,7 @@ function launch(home: string): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--host-resolver-rules=MAP ${SERVER2} 127.0.0.1`,
+      `--host-resolver-rules=MAP ${SERVER2} 127.0.0.1, MAP ${SERVER3} 127.0.0.1`,
     ],
   });
 }
@@ -72,6 +73,9 @@ describe('Chromium with the root installed by tlsecho ca install', { skip }, () 
           );
           assert.match(text, new RegExp(`\\(SNI\\)\\s+${escapeRegExp(host)}\\s`), `page text:\n${text}`);
           assert.ok(text.includes(pki.root.fingerprint.colon), 'the page does not show the root fingerprint');
+          // Chromium speaks HTTP/2 to it, and the page says so.
+          assert.match(text, /ALPN\s+h2\s/, `page text:\n${text}`);
+          assert.match(text, /HTTP version\s+HTTP\/2\s/, `page text:\n${text}`);
           await page.screenshot({ path: artifact(`chromium-${host}-${colorScheme}.png`), fullPage: true });
           await context.close();
         }
@@ -92,6 +96,25 @@ describe('Chromium with the root installed by tlsecho ca install', { skip }, () 
       const body = JSON.parse(await response!.text()) as Record<string, unknown>;
       assert.equal(body.server_name, SERVER2, JSON.stringify(body));
       assert.equal(body.root_ca_fingerprint_sha256, pki.root.fingerprint.colon);
+      assert.equal(body.alpn, 'h2');
+      assert.equal((body.request as { http_version: string }).http_version, '2');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('reuses one HTTP/2 connection for another name of the certificate, and the page explains it', async () => {
+    const browser = await launch(trustedHome);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`https://${SERVER2}:${server!.httpsPort}/`);
+      // Same address, a name the certificate covers: Chromium coalesces onto the open connection.
+      const response = await page.goto(`https://${SERVER3}:${server!.httpsPort}/`);
+      assert.equal(response?.status(), 200);
+      const text = await page.innerText('body');
+      assert.ok(text.includes(`Client connection from 127.0.0.1 to server ${SERVER2}`), `page text:\n${text}`);
+      assert.match(text, /connection coalescing/, `page text:\n${text}`);
+      await page.screenshot({ path: artifact('chromium-coalescing.png'), fullPage: true });
     } finally {
       await browser.close();
     }
