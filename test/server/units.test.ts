@@ -2,8 +2,19 @@
 // is an input and the answer it must get, edge cases included.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { negotiate, type Format } from '../../src/server/echo.js';
-import { plainIp, serverNameLabeler } from '../../src/server/facts.js';
+import { createHash } from 'node:crypto';
+import { authorityMatchesSni, negotiate, type Format } from '../../src/server/echo.js';
+import { certificateCovers, plainIp, serverNameLabeler } from '../../src/server/facts.js';
+import { clientErrorStatus } from '../../src/server/h1.js';
+import { logSafe } from '../../src/server/logging.js';
+import { alpnList } from '../../src/server/options.js';
+import {
+  hostOnly,
+  parseTarget,
+  queryParameters,
+  summarizeBody,
+  validHost,
+} from '../../src/server/request.js';
 import { httpsLocation } from '../../src/server/http-plain.js';
 import { handshakeFailureReason } from '../../src/server/metrics.js';
 
@@ -113,4 +124,173 @@ describe('plainIp(address)', () => {
     it(`${JSON.stringify(address)} → ${want}`, () => {
       assert.equal(plainIp(address), want);
     });
+});
+
+describe('parseTarget(target)', () => {
+  const rows: [target: string, path: string, query: string | undefined, authority: string | undefined][] = [
+    ['/', '/', undefined, undefined],
+    ['/ping?x=1', '/ping', 'x=1', undefined],
+    ['/a?', '/a', '', undefined],
+    ['/a?b?c', '/a', 'b?c', undefined], // only the first ? starts the query
+    ['https://a.test:8443/ping', '/ping', undefined, 'a.test:8443'], // absolute form
+    ['http://a.test', '/', undefined, 'a.test'], // absolute form without a path
+    ['http://a.test?x', '/', 'x', 'a.test'],
+    ['HTTPS://A.test/p?q=1', '/p', 'q=1', 'A.test'], // scheme is case-insensitive
+    ['http://[::1]:8443/x', '/x', undefined, '[::1]:8443'],
+    ['*', '*', undefined, undefined], // OPTIONS *
+    ['a.test:443', 'a.test:443', undefined, undefined], // authority form (CONNECT) is left as is
+  ];
+  for (const [target, path, query, authority] of rows)
+    it(`${JSON.stringify(target)} → ${path} ${query ?? '-'} ${authority ?? '-'}`, () => {
+      assert.deepEqual(parseTarget(target), { path, query, authority });
+    });
+});
+
+describe('validHost(value) and hostOnly(authority)', () => {
+  const valid: [string, boolean][] = [
+    ['a.test', true],
+    ['a.test:8443', true],
+    ['[::1]:8443', true],
+    ['127.0.0.1', true],
+    ['', true], // an empty Host is allowed when the target has no authority (RFC 9112 §3.2)
+    ['a b', false],
+    ['a/b', false],
+    ['a.test:84x3', false],
+    ['[zz::1]', false],
+    ['a@b', false],
+  ];
+  for (const [value, want] of valid)
+    it(`validHost(${JSON.stringify(value)}) → ${want}`, () => assert.equal(validHost(value), want));
+  const hosts: [string, string][] = [
+    ['a.test:8443', 'a.test'],
+    ['a.test', 'a.test'],
+    ['[::1]:8443', '[::1]'],
+    ['[::1]', '[::1]'],
+    ['127.0.0.1:1', '127.0.0.1'],
+  ];
+  for (const [authority, want] of hosts)
+    it(`hostOnly(${JSON.stringify(authority)}) → ${want}`, () => assert.equal(hostOnly(authority), want));
+});
+
+describe('queryParameters(query)', () => {
+  const rows: [string | undefined, Record<string, string[]>][] = [
+    [undefined, {}],
+    ['', {}],
+    ['a=1', { a: ['1'] }],
+    ['a=1&b=2&a=3', { a: ['1', '3'], b: ['2'] }],
+    ['x=%20y&z', { x: [' y'], z: [''] }],
+    ['q=a+b', { q: ['a b'] }],
+  ];
+  for (const [query, want] of rows)
+    it(`${JSON.stringify(query)}`, () => assert.deepEqual(queryParameters(query), want));
+  it('keeps a parameter named __proto__ as a parameter', () => {
+    const q = queryParameters('__proto__=x');
+    assert.deepEqual(Object.keys(q), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(q), Object.prototype);
+  });
+});
+
+describe('summarizeBody(body, contentType, limit)', () => {
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const rows: [
+    what: string,
+    body: Buffer,
+    limit: number,
+    encoding: string,
+    content: string,
+    truncated: boolean,
+  ][] = [
+    ['UTF-8 text', Buffer.from('héllo'), 64, 'utf-8', 'héllo', false],
+    ['empty', Buffer.alloc(0), 64, 'utf-8', '', false],
+    ['binary', Buffer.from([0xff, 0xfe]), 64, 'base64', '//4=', false],
+    ['text cut at the limit', Buffer.from('abcdef'), 3, 'utf-8', 'abc', true],
+    ['a cut inside a character: the partial one is left out', Buffer.from('aé'), 2, 'utf-8', 'a', true],
+    ['binary cut at the limit', Buffer.from([0xff, 0xfe, 0xfd]), 2, 'base64', '//4=', true],
+    ['limit 0', Buffer.from('abc'), 0, 'utf-8', '', true],
+  ];
+  for (const [what, body, limit, encoding, content, truncated] of rows)
+    it(what, () =>
+      assert.deepEqual(summarizeBody(body, 'text/plain', limit), {
+        size: body.length,
+        sha256: sha(body),
+        content_type: 'text/plain',
+        encoding,
+        content,
+        truncated,
+      }),
+    );
+});
+
+describe('certificateCovers(names)(host) and authorityMatchesSni(authority, sni)', () => {
+  const covers = certificateCovers([
+    'server1.tlsecho.test',
+    '*.apps.tlsecho.test',
+    '127.0.0.1',
+    '0:0:0:0:0:0:0:1',
+  ]);
+  const rows: [string, boolean][] = [
+    ['server1.tlsecho.test', true],
+    ['SERVER1.tlsecho.test', true],
+    ['x.apps.tlsecho.test', true],
+    ['a.x.apps.tlsecho.test', false], // a wildcard covers one label
+    ['apps.tlsecho.test', false],
+    ['127.0.0.1', true],
+    ['::1', true], // OpenSSL writes it 0:0:0:0:0:0:0:1
+    ['[::1]', true],
+    ['bank.example', false],
+    ['', false],
+  ];
+  for (const [host, want] of rows)
+    it(`covers(${JSON.stringify(host)}) → ${want}`, () => assert.equal(covers(host), want));
+  const matches: [string | undefined, string | undefined, boolean | null][] = [
+    ['a.test:8443', 'a.test', true],
+    ['A.test', 'a.test', true],
+    ['b.test:8443', 'a.test', false],
+    [undefined, 'a.test', false],
+    ['127.0.0.1:8443', undefined, null], // no SNI: nothing to compare
+  ];
+  for (const [authority, sni, want] of matches)
+    it(`authorityMatchesSni(${authority}, ${sni}) → ${want}`, () =>
+      assert.equal(authorityMatchesSni(authority, sni), want));
+});
+
+describe('logSafe(text)', () => {
+  const rows: [string, string][] = [
+    ['/ping', '/ping'],
+    ['/a b', '/a b'],
+    ['/x\nFORGED', '/x\\u000aFORGED'],
+    ['/x\u008aFORGED', '/x\\u008aFORGED'],
+    ['\u001b[31m', '\\u001b[31m'],
+    ['/é', '/\\u00e9'],
+    ['a\\u000a', 'a\\u005cu000a'], // a backslash is escaped too: no escape can be faked
+    ['\u007f', '\\u007f'],
+  ];
+  for (const [input, want] of rows) it(JSON.stringify(input), () => assert.equal(logSafe(input), want));
+});
+
+describe('clientErrorStatus(err) and alpnList(items)', () => {
+  const rows: [{ code?: string; reason?: string }, number][] = [
+    [{ code: 'HPE_HEADER_OVERFLOW' }, 431],
+    [{ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, 408],
+    [{ code: 'HPE_INVALID_TRANSFER_ENCODING', reason: 'Invalid `Transfer-Encoding` header value' }, 501],
+    [
+      {
+        code: 'HPE_INVALID_TRANSFER_ENCODING',
+        reason: "Transfer-Encoding can't be present with Content-Length",
+      },
+      400,
+    ],
+    [{ code: 'HPE_INVALID_METHOD' }, 400],
+    [{}, 400],
+  ];
+  for (const [err, want] of rows)
+    it(`${JSON.stringify(err)} → ${want}`, () => assert.equal(clientErrorStatus(err)[0], want));
+  for (const good of [['h2', 'http/1.1'], ['http/1.1'], ['http/1.1', 'h2']])
+    it(`alpnList(${good.join(',')}) is accepted`, () => assert.deepEqual(alpnList(good), good));
+  for (const bad of [[], ['h3'], ['h2', 'h2'], ['HTTP/1.1']])
+    it(`alpnList(${JSON.stringify(bad)}) is refused in one line`, () =>
+      assert.throws(
+        () => alpnList(bad),
+        /^UsageError: invalid --alpn: .* is not a list of h2, http\/1\.1 \(each once, at least one\)$/,
+      ));
 });
