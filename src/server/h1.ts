@@ -27,6 +27,7 @@ const LINGER_MS = 1000;
 const CLIENT_ERRORS: Record<string, [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+  HPE_INVALID_VERSION: [505, 'HTTP Version Not Supported'],
   // A transfer coding llhttp does not know (nginx answers 501 too); with Content-Length it is 400.
   HPE_INVALID_TRANSFER_ENCODING: [501, 'Not Implemented'],
 };

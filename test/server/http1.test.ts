@@ -144,7 +144,7 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     ['an unknown method', 'BREW / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
     ['no request line at all', 'NONSENSE\r\n\r\n', 400],
     ['HTTP/2.0 in an HTTP/1 request line', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505],
-    ['HTTP/9.9', 'GET / HTTP/9.9\r\nHost: a\r\n\r\n', 400],
+    ['HTTP/9.9', 'GET / HTTP/9.9\r\nHost: a\r\n\r\n', 505],
   ];
   for (const [what, bytes, status] of refused)
     it(`answers ${status} and closes for ${what}`, async () => {

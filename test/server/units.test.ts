@@ -281,6 +281,7 @@ describe('clientErrorStatus(err) and alpnList(items)', () => {
       400,
     ],
     [{ code: 'HPE_INVALID_METHOD' }, 400],
+    [{ code: 'HPE_INVALID_VERSION' }, 505],
     [{}, 400],
   ];
   for (const [err, want] of rows)
