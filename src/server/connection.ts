@@ -10,7 +10,7 @@ export class Connection {
   text: Buffer | undefined;
   /** The request log's fields for this connection (client, SNI), formatted on first use. */
   logFields: string | undefined;
-  /** This connection's tlsecho_requests_total cells by `route status` (see observe.ts). */
+  /** The tlsecho_requests_total cells of this connection's server name, by `route status` (observe.ts). */
   requestCells: Map<string, CounterCell> | undefined;
   /** HTTP/1: requests received whose answer is not yet written. */
   active = 0;

@@ -2,7 +2,7 @@
 // (tlsecho_requests_total, the duration histogram) and write its access-log line.
 import type { Connection } from './connection.js';
 import { requestLogOf, logSafe } from './logging.js';
-import type { Route } from './metrics.js';
+import type { CounterCell, Route } from './metrics.js';
 import type { ServerContext } from './state.js';
 
 export type Observe = (
@@ -22,6 +22,13 @@ export function observer(ctx: ServerContext, protocol: 'h1' | 'h2'): Observe {
     '/ping': metrics.duration.cell('/ping'),
     other: metrics.duration.cell('other'),
   };
+  // Counter cells by server name, then by `route status`: looked up once per connection.
+  const cellsByName = new Map<string, Map<string, CounterCell>>();
+  const cellsOf = (serverName: string) => {
+    let cells = cellsByName.get(serverName);
+    if (!cells) cellsByName.set(serverName, (cells = new Map()));
+    return cells;
+  };
   const connectionFields = (c: Connection) => ({
     client: c.facts.clientIp,
     sni: c.facts.sni === undefined ? '-' : logSafe(c.facts.sni),
@@ -31,7 +38,7 @@ export function observer(ctx: ServerContext, protocol: 'h1' | 'h2'): Observe {
   return (c, method, path, status, route, startMs) => {
     const seconds = (performance.now() - startMs) / 1000;
     const key = `${route} ${status}`;
-    const cells = (c.requestCells ??= new Map());
+    const cells = (c.requestCells ??= cellsOf(c.facts.serverNameLabel));
     let cell = cells.get(key);
     if (!cell) {
       cell = metrics.requests.cell({ route, status: String(status), server_name: c.facts.serverNameLabel });
