@@ -2,7 +2,6 @@
 // flight, one-line start-up errors, and --workers.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import http2 from 'node:http2';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +9,7 @@ import tls from 'node:tls';
 import type { ChildProcess } from 'node:child_process';
 import { runCli, startCli, waitForLine } from '../helpers/cli.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
-import { httpGet, httpsGet, metricValue } from './requests.js';
+import { h2Session, httpGet, httpsGet, metricValue } from './requests.js';
 
 const NAME = `server1.${TEST_DOMAIN}`;
 
@@ -203,17 +202,7 @@ describe('tlsecho server (process)', () => {
     await once(socket, 'close');
     // HTTP/2: nghttp2 refuses control bytes in :path (the stream is reset) but lets non-ASCII
     // and backslashes through; the log escapes them.
-    const session = http2.connect(`https://${NAME}:${p.https}`, {
-      createConnection: () =>
-        tls.connect({
-          host: '127.0.0.1',
-          port: p.https,
-          servername: NAME,
-          ca: pki.caPem,
-          ALPNProtocols: ['h2'],
-        }),
-    });
-    session.on('error', () => {});
+    const { session } = h2Session(p.https, pki.caPem, NAME);
     for (const path of ['/x\x1b[31mred', '/x\u00e9\\u0041']) {
       const stream = session.request({ ':path': path });
       stream.on('error', () => {});

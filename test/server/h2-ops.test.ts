@@ -3,16 +3,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import http2 from 'node:http2';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import tls from 'node:tls';
 import { issueCertificates } from '../../src/ca/api.js';
 import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
-import { httpGet, metricValue } from './requests.js';
+import { h2Session, httpGet, metricValue } from './requests.js';
 
 const NAME = `server1.${TEST_DOMAIN}`;
 
@@ -22,19 +20,7 @@ async function h2Json(
   ca: string,
   client?: { cert: string; key: string },
 ): Promise<{ doc: Record<string, unknown>; fingerprint: string }> {
-  let socket: tls.TLSSocket | undefined;
-  const session = http2.connect(`https://${NAME}:${port}`, {
-    createConnection: () =>
-      (socket = tls.connect({
-        host: '127.0.0.1',
-        port,
-        servername: NAME,
-        ca,
-        ALPNProtocols: ['h2'],
-        ...client,
-      })),
-  });
-  session.on('error', () => {});
+  const { session, socket } = h2Session(port, ca, NAME, client);
   try {
     await once(session, 'connect');
     const stream = session.request({ ':path': '/?format=json' });
@@ -44,7 +30,7 @@ async function h2Json(
     await once(stream, 'end');
     return {
       doc: JSON.parse(body) as Record<string, unknown>,
-      fingerprint: socket!.getPeerCertificate().fingerprint256,
+      fingerprint: socket()!.getPeerCertificate().fingerprint256,
     };
   } finally {
     session.close();

@@ -8,11 +8,11 @@ import { once } from 'node:events';
 import http2 from 'node:http2';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import tls from 'node:tls';
 import { promisify } from 'node:util';
 import type { RunningServer } from '../../src/server/index.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
+import { h2Session } from './requests.js';
 
 const run = promisify(execFile);
 const NAMES = ['server1', 'server2', 'server3'].map((n) => `${n}.${TEST_DOMAIN}`);
@@ -25,11 +25,7 @@ interface H2Reply {
 
 /** A verified h2 session to 127.0.0.1 with `servername` as SNI. */
 async function connect(port: number, ca: string, servername: string): Promise<http2.ClientHttp2Session> {
-  // The test names resolve to loopback here; the certificate is still checked against the name.
-  const session = http2.connect(`https://${servername}:${port}`, {
-    createConnection: () => tls.connect({ host: '127.0.0.1', port, servername, ca, ALPNProtocols: ['h2'] }),
-  });
-  session.on('error', () => {});
+  const { session } = h2Session(port, ca, servername);
   await once(session, 'connect');
   return session;
 }

@@ -2,6 +2,7 @@
 // test root), raw TLS and TCP sockets for the misbehaving-client cases.
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -112,4 +113,24 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (want.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return 0;
+}
+
+/**
+ * A verified HTTP/2 session to 127.0.0.1 with `servername` as SNI and `:authority` (the test names
+ * resolve to loopback here; the certificate is still checked against the name). Session errors
+ * (a GOAWAY with an error code) are left to the caller's 'goaway' and 'close' listeners.
+ */
+export function h2Session(
+  port: number,
+  ca: string,
+  servername: string,
+  extra: tls.ConnectionOptions = {},
+): { session: http2.ClientHttp2Session; socket: () => tls.TLSSocket | undefined } {
+  let socket: tls.TLSSocket | undefined;
+  const session = http2.connect(`https://${servername}:${port}`, {
+    createConnection: () =>
+      (socket = tls.connect({ host: '127.0.0.1', port, servername, ca, ALPNProtocols: ['h2'], ...extra })),
+  });
+  session.on('error', () => {});
+  return { session, socket: () => socket };
 }

@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import type { ChildProcess } from 'node:child_process';
 import { startCli, waitForLine } from '../helpers/cli.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
+import { h2Session } from './requests.js';
 
 const NAME = `server1.${TEST_DOMAIN}`;
 
@@ -63,13 +64,9 @@ async function client(agent: https.Agent | false, port: number, ca: string, t: T
   }
 }
 
-/** An HTTP/2 session with `streams` concurrent request loops; GOAWAY ends it cleanly. */
+/** An HTTP/2 session with three concurrent request loops; GOAWAY ends it cleanly. */
 async function h2client(port: number, ca: string, t: Tally, deadline: number) {
-  const session = http2.connect(`https://${NAME}:${port}`, {
-    createConnection: () =>
-      tls.connect({ host: '127.0.0.1', port, servername: NAME, ca, ALPNProtocols: ['h2'] }),
-  });
-  session.on('error', () => {});
+  const { session } = h2Session(port, ca, NAME);
   let goaway = false;
   session.on('goaway', () => (goaway = true));
   await once(session, 'connect');
