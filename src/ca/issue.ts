@@ -43,13 +43,21 @@ function algorithms(alg: KeyAlg, rsaBits: number) {
       };
 }
 
+/**
+ * PEM text that ends with a newline, as OpenSSL writes it: @peculiar/x509 leaves the last line
+ * open, and `cat cert.pem minica.pem` then glues two armour lines into one that no reader parses.
+ */
+export function pemText(pem: string): string {
+  return pem.endsWith('\n') ? pem : `${pem}\n`;
+}
+
 export async function generateKey(alg: KeyAlg, rsaBits = 2048): Promise<KeyMaterial> {
   const keys = (await webcrypto.subtle.generateKey(algorithms(alg, rsaBits).gen, true, [
     'sign',
     'verify',
   ])) as webcrypto.CryptoKeyPair;
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { keys, alg, keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
+  return { keys, alg, keyPem: pemText(x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')) };
 }
 
 /** Imports a PEM private key (PKCS#8, or the SEC1/PKCS#1 forms other tools write) for signing. */
@@ -69,7 +77,7 @@ export async function importKey(keyPem: string): Promise<KeyMaterial> {
   return {
     keys: { privateKey, publicKey } as webcrypto.CryptoKeyPair,
     alg,
-    keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),
+    keyPem: pemText(x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')),
   };
 }
 
@@ -106,7 +114,7 @@ export async function createRoot(opts: RootOptions): Promise<Issued & { key: Key
       await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: key.keyPem, key };
+  return { certPem: pemText(cert.toString('pem')), keyPem: key.keyPem, key };
 }
 
 export interface LeafOptions {
@@ -155,7 +163,7 @@ export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
       ...(ski ? [new x509.AuthorityKeyIdentifierExtension(ski.keyId, false)] : []),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: key.keyPem };
+  return { certPem: pemText(cert.toString('pem')), keyPem: key.keyPem };
 }
 
 /** Facts about a certificate, for printing and for checks. */
