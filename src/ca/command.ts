@@ -44,6 +44,17 @@ export const caOptions = {
     default: false,
     description: 'replace existing leaf certificates and keys (never the root)',
   }),
+  intermediate: opt({
+    kind: 'bool',
+    default: false,
+    description:
+      'two-tier PKI: sign leaves with an intermediate CA (made once, then reused); cert.pem then holds leaf + intermediate',
+  }),
+  'name-constraints': opt({
+    kind: 'list',
+    description:
+      'a new root may only vouch for these DNS names (and names under them) and IP ranges, e.g. tlsecho.test,localhost,127.0.0.0/8,::1/128',
+  }),
   format: opt({
     kind: 'string',
     choices: ['openssl', 'hex'] as const,
@@ -95,6 +106,8 @@ export const command = defineCommand({
       rsaBits: o['rsa-bits'],
       days: o.days,
       force: o.force,
+      intermediate: o.intermediate,
+      nameConstraints: o['name-constraints'],
     });
     if (
       r.root.state === 'reused' &&
@@ -109,6 +122,10 @@ export const command = defineCommand({
       `  SHA-256 fingerprint: ${r.root.fingerprint.colon}`,
       `  SHA-256 (hex):       ${r.root.fingerprint.hex}`,
     ];
+    if (r.intermediate)
+      lines.push(
+        `intermediate CA ${r.intermediate.cert} (${r.intermediate.state}): ${r.intermediate.subject}`,
+      );
     if (r.server)
       lines.push(
         `server certificate ${r.server.cert}, key ${r.server.key}`,
