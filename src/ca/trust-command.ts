@@ -1,6 +1,7 @@
 // The `install` and `uninstall` actions of `tlsecho ca`: run the trust-store change and say what
 // happened in each database. Exit 1 when any database failed, after trying all of them.
 import { CommandError } from '../config/errors.js';
+import { constraintsOf } from './constraints.js';
 import { installRoot, otherSystemsHint, readRoot, uninstallRoot, type DbResult } from './trust-store.js';
 
 export async function trustAction(
@@ -9,6 +10,11 @@ export async function trustAction(
   nssDbs: string[] | undefined,
 ): Promise<number> {
   const root = readRoot(out);
+  if (action === 'install' && !constraintsOf(root.pem))
+    process.stderr.write(
+      `warning: ${root.path} has no name constraints: once installed it can vouch for any name; ` +
+        "a root made with 'tlsecho ca --name-constraints' in a new --out folder can only vouch for yours\n",
+    );
   const results = await (action === 'install' ? installRoot : uninstallRoot)(root, { nssDbs });
   const lines = [`root CA ${root.path}: ${root.commonName}`, `  SHA-256 fingerprint: ${root.sha256}`];
   if (results.length === 0) lines.push('  no NSS databases found (nothing to remove)');
