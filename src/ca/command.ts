@@ -11,6 +11,7 @@ import { fingerprintOfPem } from './fingerprint.js';
 import { issueCertificates } from './api.js';
 import { MAX_LEAF_DAYS, type KeyAlg } from './issue.js';
 import { rootPaths } from './store.js';
+import { signAction } from './sign-command.js';
 import { trustAction } from './trust-command.js';
 
 export const caOptions = {
@@ -55,6 +56,16 @@ export const caOptions = {
     description:
       'a new root may only vouch for these DNS names (and names under them) and IP ranges, e.g. tlsecho.test,localhost,127.0.0.0/8,::1/128',
   }),
+  csr: opt({
+    kind: 'string',
+    env: false,
+    description: "with 'sign': the certificate request (PEM or DER) to sign",
+  }),
+  'cert-out': opt({
+    kind: 'string',
+    env: false,
+    description: "with 'sign': write the certificate (leaf + intermediate) here (default: standard output)",
+  }),
   format: opt({
     kind: 'string',
     choices: ['openssl', 'hex'] as const,
@@ -72,15 +83,27 @@ export const caOptions = {
 export const command = defineCommand({
   name: 'ca',
   summary: 'create a root CA and issue certificates (minica layout)',
-  usage: 'tlsecho ca [issue|fingerprint|install|uninstall] [options]',
+  usage: 'tlsecho ca [issue|sign|fingerprint|install|uninstall] [options]',
   options: caOptions,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (sub === 'fingerprint') return printFingerprint(o.out, o.format);
     if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db']);
+    if (sub === 'sign')
+      return signAction({
+        out: o.out,
+        csrFile: o.csr,
+        certOut: o['cert-out'],
+        days: o.days,
+        force: o.force,
+        alg: o['ca-alg'] as KeyAlg,
+        rsaBits: o['rsa-bits'],
+      });
     if (sub !== 'issue')
-      throw new UsageError(`unknown ca action '${sub}' (actions: issue, fingerprint, install, uninstall)`);
+      throw new UsageError(
+        `unknown ca action '${sub}' (actions: issue, sign, fingerprint, install, uninstall)`,
+      );
 
     const explicit = o.domains !== undefined || o['ip-addresses'] !== undefined;
     const useDefaults = !explicit && o.client === undefined;

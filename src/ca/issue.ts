@@ -198,18 +198,27 @@ export interface LeafOptions {
 }
 
 export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
+  const key = await generateKey(opts.issuer.key.alg);
+  const certPem = await signLeaf({ ...opts, publicKey: key.keys.publicKey });
+  return { certPem, keyPem: key.keyPem };
+}
+
+/**
+ * Signs the leaf profile for a public key someone else holds (a CSR's): the same extensions
+ * as issueLeaf. Key Encipherment only for RSA keys, the one kind that can use it.
+ */
+export async function signLeaf(opts: LeafOptions & { publicKey: webcrypto.CryptoKey }): Promise<string> {
   const { issuer } = opts;
   const issuerCert = new x509.X509Certificate(issuer.certPem);
   const ski = issuerCert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const key = await generateKey(issuer.key.alg);
   const now = opts.now ?? new Date();
   const names: x509.JsonGeneralName[] = [
     ...opts.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...opts.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
   ];
   if (names.length === 0) throw new Error('a certificate needs at least one name');
-  const usages =
-    x509.KeyUsageFlags.digitalSignature | (key.alg === 'rsa' ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const rsa = opts.publicKey.algorithm.name.startsWith('RSA');
+  const usages = x509.KeyUsageFlags.digitalSignature | (rsa ? x509.KeyUsageFlags.keyEncipherment : 0);
   const cn = opts.commonName ?? opts.dnsNames[0] ?? opts.ipAddresses[0]!;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
@@ -218,7 +227,7 @@ export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
     notBefore: new Date(now.getTime() - BACKDATE),
     notAfter: new Date(now.getTime() + (opts.days ?? MAX_LEAF_DAYS) * DAY),
     signingAlgorithm: algorithms(issuer.key.alg, 2048).sign,
-    publicKey: key.keys.publicKey,
+    publicKey: opts.publicKey,
     signingKey: issuer.key.keys.privateKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
@@ -228,11 +237,11 @@ export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
         false,
       ),
       new x509.SubjectAlternativeNameExtension(names, false),
-      await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(opts.publicKey),
       ...(ski ? [new x509.AuthorityKeyIdentifierExtension(ski.keyId, false)] : []),
     ],
   });
-  return { certPem: pemText(cert.toString('pem')), keyPem: key.keyPem };
+  return pemText(cert.toString('pem'));
 }
 
 /** Facts about a certificate, for printing and for checks. */
