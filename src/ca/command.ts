@@ -11,6 +11,7 @@ import { fingerprintOfPem } from './fingerprint.js';
 import { issueCertificates } from './api.js';
 import { MAX_LEAF_DAYS, type KeyAlg } from './issue.js';
 import { rootPaths } from './store.js';
+import { DEFAULT_P12_PASSWORD, p12Action } from './p12-command.js';
 import { signAction } from './sign-command.js';
 import { trustAction } from './trust-command.js';
 
@@ -66,6 +67,16 @@ export const caOptions = {
     env: false,
     description: "with 'sign': write the certificate (leaf + intermediate) here (default: standard output)",
   }),
+  'p12-password': opt({
+    kind: 'string',
+    default: DEFAULT_P12_PASSWORD,
+    description: "with 'p12': the PKCS#12 password (the default is public: set one for a file that travels)",
+  }),
+  'p12-legacy': opt({
+    kind: 'bool',
+    default: false,
+    description: "with 'p12': SHA-1/3DES encryption for old importers (made with the openssl command)",
+  }),
   format: opt({
     kind: 'string',
     choices: ['openssl', 'hex'] as const,
@@ -83,10 +94,18 @@ export const caOptions = {
 export const command = defineCommand({
   name: 'ca',
   summary: 'create a root CA and issue certificates (minica layout)',
-  usage: 'tlsecho ca [issue|sign|fingerprint|install|uninstall] [options]',
+  usage: 'tlsecho ca [issue|sign|p12 NAME|fingerprint|install|uninstall] [options]',
   options: caOptions,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
+    if (sub === 'p12' && extra.length <= 1)
+      return p12Action({
+        out: o.out,
+        name: extra[0] ?? '',
+        password: o['p12-password'],
+        force: o.force,
+        legacy: o['p12-legacy'],
+      });
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (sub === 'fingerprint') return printFingerprint(o.out, o.format);
     if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db']);
@@ -102,7 +121,7 @@ export const command = defineCommand({
       });
     if (sub !== 'issue')
       throw new UsageError(
-        `unknown ca action '${sub}' (actions: issue, sign, fingerprint, install, uninstall)`,
+        `unknown ca action '${sub}' (actions: issue, sign, p12, fingerprint, install, uninstall)`,
       );
 
     const explicit = o.domains !== undefined || o['ip-addresses'] !== undefined;

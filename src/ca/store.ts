@@ -92,7 +92,7 @@ function read(path: string): string {
 
 export interface PendingFile {
   path: string;
-  data: string;
+  data: string | Uint8Array;
   secret: boolean;
 }
 
