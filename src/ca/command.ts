@@ -77,6 +77,12 @@ export const caOptions = {
     default: false,
     description: "with 'p12': SHA-1/3DES encryption for old importers (made with the openssl command)",
   }),
+  stores: opt({
+    kind: 'list',
+    env: false,
+    description:
+      "with 'install'/'uninstall': system, nss, java (default: every store whose tool is found; only nss with --nss-db)",
+  }),
   format: opt({
     kind: 'string',
     choices: ['openssl', 'hex'] as const,
@@ -108,7 +114,7 @@ export const command = defineCommand({
       });
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (sub === 'fingerprint') return printFingerprint(o.out, o.format);
-    if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db']);
+    if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db'], o.stores);
     if (sub === 'sign')
       return signAction({
         out: o.out,
