@@ -1,5 +1,7 @@
-// The `install` and `uninstall` actions of `tlsecho ca`: run the trust-store change and say what
-// happened in each database. Exit 1 when any database failed, after trying all of them.
+// The `install` and `uninstall` actions of `tlsecho ca`: change the chosen trust stores (NSS
+// databases, the Linux system store, Java's cacerts) and say what happened in each. Exit 1 when
+// any failed, after trying all of them; a store named with --stores that lacks the rights to be
+// changed fails the run before anything is touched.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CommandError, UsageError } from '../config/errors.js';
@@ -62,11 +64,6 @@ export async function trustAction(
       `cannot ${action} the root in the ${store} store: needs ${why}; nothing was changed`,
     );
   }
-  if (action === 'install' && !constraintsOf(root.pem))
-    process.stderr.write(
-      `warning: ${root.path} has no name constraints: once installed it can vouch for any name; ` +
-        "a root made with 'tlsecho ca --name-constraints' in a new --out folder can only vouch for yours\n",
-    );
   const results = stores.has('nss')
     ? await (action === 'install' ? installRoot : uninstallRoot)(root, { nssDbs })
     : [];
@@ -94,6 +91,12 @@ export async function trustAction(
   if (failed.length || otherFailed.length)
     throw new CommandError(
       `${action} failed for ${failed.length + otherFailed.length} store(s) or database(s); see above`,
+    );
+  // Said once the root is in, so that a failed run keeps to its one line of error.
+  if (action === 'install' && !constraintsOf(root.pem))
+    process.stderr.write(
+      `warning: ${root.path} has no name constraints: once installed it can vouch for any name; ` +
+        "a root made with 'tlsecho ca --name-constraints' in a new --out folder can only vouch for yours\n",
     );
   return 0;
 }
