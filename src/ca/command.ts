@@ -13,6 +13,7 @@ import { MAX_LEAF_DAYS, type KeyAlg } from './issue.js';
 import { rootPaths } from './store.js';
 import { DEFAULT_P12_PASSWORD, p12Action } from './p12-command.js';
 import { signAction } from './sign-command.js';
+import { caStatusReport, renderStatus } from './status.js';
 import { trustAction } from './trust-command.js';
 
 export const caOptions = {
@@ -85,10 +86,10 @@ export const caOptions = {
   }),
   format: opt({
     kind: 'string',
-    choices: ['openssl', 'hex'] as const,
+    choices: ['openssl', 'hex', 'json'] as const,
     default: 'openssl',
     env: false,
-    description: "with 'fingerprint': output form",
+    description: "with 'fingerprint': output form; with 'status': json for scripts (else text)",
   }),
   'nss-db': opt({
     kind: 'list',
@@ -100,7 +101,7 @@ export const caOptions = {
 export const command = defineCommand({
   name: 'ca',
   summary: 'create a root CA and issue certificates (minica layout)',
-  usage: 'tlsecho ca [issue|sign|p12 NAME|fingerprint|install|uninstall] [options]',
+  usage: 'tlsecho ca [issue|sign|p12 NAME|status|fingerprint|install|uninstall] [options]',
   options: caOptions,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
@@ -114,6 +115,7 @@ export const command = defineCommand({
       });
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (sub === 'fingerprint') return printFingerprint(o.out, o.format);
+    if (sub === 'status') return statusAction(o.out, o.format, o['nss-db']);
     if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db'], o.stores);
     if (sub === 'sign')
       return signAction({
@@ -127,7 +129,7 @@ export const command = defineCommand({
       });
     if (sub !== 'issue')
       throw new UsageError(
-        `unknown ca action '${sub}' (actions: issue, sign, p12, fingerprint, install, uninstall)`,
+        `unknown ca action '${sub}' (actions: issue, sign, p12, status, fingerprint, install, uninstall)`,
       );
 
     const explicit = o.domains !== undefined || o['ip-addresses'] !== undefined;
@@ -194,6 +196,20 @@ function printFingerprint(out: string, format: string): number {
   } catch {
     throw new CommandError(`${path} is not a valid PEM certificate`);
   }
-  process.stdout.write(format === 'hex' ? `${fp.hex}\n` : `sha256 Fingerprint=${fp.colon}\n`);
+  process.stdout.write(
+    format === 'hex'
+      ? `${fp.hex}\n`
+      : format === 'json'
+        ? `${JSON.stringify({ sha256: fp.colon, hex: fp.hex })}\n`
+        : `sha256 Fingerprint=${fp.colon}\n`,
+  );
+  return 0;
+}
+
+async function statusAction(out: string, format: string, nssDbs: string[] | undefined): Promise<number> {
+  if (format === 'hex')
+    throw new UsageError("--format hex is for 'fingerprint'; 'status' takes --format json");
+  const report = await caStatusReport(out, { nssDbs });
+  process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
   return 0;
 }

@@ -3,7 +3,15 @@
 // read, and Java's cacerts keystore (keytool). Each change needs the rights of the store's owner,
 // usually root; without them nothing is touched and the exact command is given instead.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import type { Outcome, TrustedRoot } from './trust-store.js';
 
@@ -162,7 +170,10 @@ export function systemChange(root: TrustedRoot, action: 'install' | 'uninstall')
 function dropDebianJavaCopy(anchor: string): void {
   const tool = keytool();
   if (!tool || !writable(javaCacerts(tool))) return;
-  const name = `debian:${anchor.split('/').pop()!.replace(/\.crt$/, '.pem')}`;
+  const name = `debian:${anchor
+    .split('/')
+    .pop()!
+    .replace(/\.crt$/, '.pem')}`;
   if (run(tool, ['-list', '-cacerts', '-storepass', JAVA_STOREPASS, '-alias', name]).ok)
     run(tool, ['-delete', '-cacerts', '-storepass', JAVA_STOREPASS, '-alias', name]);
 }
