@@ -17,6 +17,7 @@ command -v curl >/dev/null || packages+=(curl)
 command -v make >/dev/null || packages+=(make)
 command -v setfacl >/dev/null || packages+=(acl)
 command -v certutil >/dev/null || packages+=(libnss3-tools)
+command -v javac >/dev/null || packages+=(default-jdk-headless) # ca install --stores java: keytool + a Java client
 command -v wrk >/dev/null || packages+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
 command -v chromium >/dev/null || packages+=(chromium)

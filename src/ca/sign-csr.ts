@@ -99,12 +99,8 @@ export async function signCsr(req: SignRequest): Promise<SignResult> {
   if (req.certOut && existsSync(req.certOut) && !req.force)
     throw new CommandError(`${req.certOut} already exists (use --force to replace it)`);
   const csr = readCsr(path);
-  let valid = false;
-  try {
-    valid = await csr.verify();
-  } catch {
-    valid = false;
-  }
+  // An unsupported or malformed signature algorithm throws; that is no valid signature either.
+  const valid = await csr.verify().catch(() => false);
   if (!valid)
     throw new CommandError(
       `--csr ${path}: bad signature (the request was not signed by the key it carries); make the CSR again`,

@@ -170,7 +170,7 @@ async function storeStatus(rootPem: string, out: string, nssDbs?: string[]): Pro
   const extra = process.env.NODE_EXTRA_CA_CERTS;
   if (!extra) stores.push({ store: 'NODE_EXTRA_CA_CERTS', where: '(not set)', present: false });
   else {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(extra, 'utf8');
     } catch {

@@ -77,10 +77,7 @@ describe('Chromium with a two-tier, name-constrained PKI', { skip }, () => {
     const browser = await launch(home);
     try {
       const page = await browser.newPage();
-      await assert.rejects(
-        page.goto(`https://${OUTSIDE}:${outside!.httpsPort}/`),
-        /net::ERR_CERT_INVALID/,
-      );
+      await assert.rejects(page.goto(`https://${OUTSIDE}:${outside!.httpsPort}/`), /net::ERR_CERT_INVALID/);
     } finally {
       await browser.close();
     }

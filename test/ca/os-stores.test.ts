@@ -31,7 +31,10 @@ const skipSystem =
     : !debian
       ? 'no Debian/Ubuntu update-ca-certificates here'
       : false;
-const skipJava = skipSystem || (tool ? false : 'no keytool (apt-get install default-jre-headless)');
+// The Java client runs as a single source file, which needs the JDK's compiler module.
+const hasJavac = spawnSync('javac', ['-version'], { stdio: 'ignore' }).status === 0;
+const skipJava =
+  skipSystem || (tool && hasJavac ? false : 'no keytool and javac (apt-get install default-jdk-headless)');
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const skipNodeSystemCa =
   major > 23 || (major === 23 && minor >= 8) || (major === 22 && minor >= 15)
