@@ -18,6 +18,7 @@ command -v make >/dev/null || packages+=(make)
 command -v setfacl >/dev/null || packages+=(acl)
 command -v certutil >/dev/null || packages+=(libnss3-tools)
 command -v javac >/dev/null || packages+=(default-jdk-headless) # ca install --stores java: keytool + a Java client
+command -v go >/dev/null || packages+=(golang-go) # Go crypto/x509 verifies the CA's chains and name constraints
 command -v wrk >/dev/null || packages+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
 command -v chromium >/dev/null || packages+=(chromium)
