@@ -57,6 +57,10 @@ function run(cmd: string, args: string[]): { ok: boolean; why: string; stdout: s
 
 const isRoot = () => process.getuid?.() === 0;
 
+/** `tlsecho-<first 16 hex digits of the SHA-256>`: names this root's entries in every store. */
+const entryName = (root: TrustedRoot) =>
+  `tlsecho-${root.sha256.replace(/:/g, '').slice(0, 16).toLowerCase()}`;
+
 /** The base64 body of a PEM certificate, to look for in a bundle whatever its line breaks. */
 const body = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s/g, '');
 
@@ -91,7 +95,7 @@ export function systemFlavor(): SystemFlavor | undefined {
 }
 
 export function systemAnchor(f: SystemFlavor, root: TrustedRoot): string {
-  return join(f.dir, `tlsecho-${root.nickname.split('sha256-')[1]}${f.ext}`);
+  return join(f.dir, `${entryName(root)}${f.ext}`);
 }
 
 /** Whether the generated system bundle holds this root (however it got there). */
@@ -199,8 +203,6 @@ export function javaCacerts(tool: string): string {
   return join(dirname(dirname(realpathSync(tool))), 'lib', 'security', 'cacerts');
 }
 
-const alias = (root: TrustedRoot) => `tlsecho-${root.nickname.split('sha256-')[1]}`;
-
 /** Whether cacerts holds this root under any alias (Debian's hook adds system roots as debian:…). */
 export function inJavaStore(tool: string, root: TrustedRoot): boolean {
   const r = run(tool, ['-list', '-cacerts', '-storepass', JAVA_STOREPASS]);
@@ -226,7 +228,7 @@ export function javaChange(root: TrustedRoot, action: 'install' | 'uninstall'): 
     };
   const cacerts = javaCacerts(tool);
   const where = `Java cacerts ${cacerts}`;
-  const a = alias(root);
+  const a = entryName(root);
   const has = run(tool, ['-list', '-cacerts', '-storepass', JAVA_STOREPASS, '-alias', a]).ok;
   if (action === 'install' && has) return { store: 'java', where, outcome: 'already present' };
   if (action === 'uninstall' && !has) return { store: 'java', where, outcome: 'not present' };
