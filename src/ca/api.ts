@@ -2,9 +2,13 @@
 import { existsSync } from 'node:fs';
 import { CommandError, UsageError } from '../config/errors.js';
 import { fingerprintOfPem, type Fingerprint } from './fingerprint.js';
-import { createRoot, describe, issueLeaf, MAX_LEAF_DAYS, type KeyAlg } from './issue.js';
+import { prepareAuthority, type State } from './authority.js';
+import { checkNames } from './constraints.js';
+import { describe, issueLeaf, MAX_LEAF_DAYS, type KeyAlg, type Signer } from './issue.js';
 import { validateDnsName, validateIp } from './names.js';
-import { leafPaths, loadRoot, rootPaths, writeAllOrNothing, type PendingFile } from './store.js';
+import { intermediatePaths, leafPaths, rootPaths, writeAllOrNothing, type PendingFile } from './store.js';
+
+export { prepareAuthority, type Authority, type AuthorityRequest } from './authority.js';
 
 export interface IssueRequest {
   out: string;
@@ -17,6 +21,10 @@ export interface IssueRequest {
   rsaBits?: number;
   days?: number;
   force?: boolean;
+  /** Sign leaves with an intermediate CA (made once, then reused like the root). */
+  intermediate?: boolean;
+  /** Name constraints of a new root (and its intermediate): DNS names and IP ranges. */
+  nameConstraints?: string[];
 }
 
 export interface IssuedFiles {
@@ -33,6 +41,7 @@ export interface IssueResult {
     fingerprint: Fingerprint;
     subject: string;
   };
+  intermediate?: { cert: string; key: string; state: State; subject: string; fingerprint: Fingerprint };
   server?: IssuedFiles & { names: string[]; validTo: Date };
   client?: IssuedFiles;
 }
@@ -55,32 +64,40 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
       if (existsSync(path) && !req.force)
         throw new CommandError(`${path} already exists (use --force to re-issue)`);
 
-  const files: PendingFile[] = [];
-  let root = await loadRoot(req.out);
-  const state = root ? 'reused' : 'created';
-  if (!root) {
-    const made = await createRoot({ alg: req.alg ?? 'ecdsa', rsaBits: req.rsaBits });
-    root = { certPem: made.certPem, key: made.key };
-    const p = rootPaths(req.out);
-    files.push(
-      { path: p.key, data: made.keyPem, secret: true },
-      { path: p.cert, data: made.certPem, secret: false },
-    );
-  }
+  const ca = await prepareAuthority({
+    out: req.out,
+    alg: req.alg,
+    rsaBits: req.rsaBits,
+    intermediate: req.intermediate,
+    nameConstraints: req.nameConstraints,
+  });
+  const caPems = [ca.root.certPem, ...ca.chain];
+  checkNames(caPems, [...dnsNames, ...ipAddresses, ...(clientName ? [clientName] : [])]);
+  const files: PendingFile[] = [...ca.pending];
   const result: IssueResult = {
     root: {
       ...rootPaths(req.out),
-      state,
-      alg: root.key.alg,
-      fingerprint: fingerprintOfPem(root.certPem),
-      subject: describe(root.certPem).subject,
+      state: ca.root.state,
+      alg: ca.root.key.alg,
+      fingerprint: fingerprintOfPem(ca.root.certPem),
+      subject: describe(ca.root.certPem).subject,
     },
   };
+  if (ca.intermediate)
+    result.intermediate = {
+      ...intermediatePaths(req.out),
+      state: ca.intermediate.state,
+      subject: describe(ca.intermediate.certPem).subject,
+      fingerprint: fingerprintOfPem(ca.intermediate.certPem),
+    };
+  const issuer: Signer = ca.issuer;
+  // cert.pem holds the leaf and the intermediates above it: the chain a server must send.
+  const withChain = (leafPem: string) => [leafPem, ...ca.chain].join('');
   if (serverPaths) {
-    const leaf = await issueLeaf({ root, dnsNames, ipAddresses, usage: 'server', days });
+    const leaf = await issueLeaf({ issuer, dnsNames, ipAddresses, usage: 'server', days });
     files.push(
       { path: serverPaths.key, data: leaf.keyPem, secret: true },
-      { path: serverPaths.cert, data: leaf.certPem, secret: false },
+      { path: serverPaths.cert, data: withChain(leaf.certPem), secret: false },
     );
     result.server = {
       cert: serverPaths.cert,
@@ -90,13 +107,44 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
     };
   }
   if (clientPaths && clientName) {
-    const leaf = await issueLeaf({ root, dnsNames: [clientName], ipAddresses: [], usage: 'client', days });
+    const leaf = await issueLeaf({
+      issuer,
+      dnsNames: [clientName],
+      ipAddresses: [],
+      usage: 'client',
+      days,
+    });
     files.push(
       { path: clientPaths.key, data: leaf.keyPem, secret: true },
-      { path: clientPaths.cert, data: leaf.certPem, secret: false },
+      { path: clientPaths.cert, data: withChain(leaf.certPem), secret: false },
     );
     result.client = { cert: clientPaths.cert, key: clientPaths.key };
   }
   writeAllOrNothing(files);
   return result;
+}
+
+export interface IntermediateCa {
+  root: Signer;
+  intermediate: Signer;
+  state: State;
+  paths: { cert: string; key: string };
+}
+
+/**
+ * The folder's intermediate CA, made (and written, with a new root if there is none) when
+ * missing: for callers that sign their own leaves with it, such as test fixtures.
+ */
+export async function ensureIntermediate(
+  out: string,
+  opts: { alg?: KeyAlg; rsaBits?: number } = {},
+): Promise<IntermediateCa> {
+  const ca = await prepareAuthority({ out, ...opts, intermediate: true });
+  writeAllOrNothing(ca.pending);
+  return {
+    root: ca.root,
+    intermediate: ca.intermediate!,
+    state: ca.intermediate!.state,
+    paths: intermediatePaths(out),
+  };
 }

@@ -11,6 +11,9 @@ import { fingerprintOfPem } from './fingerprint.js';
 import { issueCertificates } from './api.js';
 import { MAX_LEAF_DAYS, type KeyAlg } from './issue.js';
 import { rootPaths } from './store.js';
+import { DEFAULT_P12_PASSWORD, p12Action } from './p12-command.js';
+import { signAction } from './sign-command.js';
+import { caStatusReport, renderStatus } from './status.js';
 import { trustAction } from './trust-command.js';
 
 export const caOptions = {
@@ -44,12 +47,49 @@ export const caOptions = {
     default: false,
     description: 'replace existing leaf certificates and keys (never the root)',
   }),
+  intermediate: opt({
+    kind: 'bool',
+    default: false,
+    description:
+      'two-tier PKI: sign leaves with an intermediate CA (made once, then reused); cert.pem then holds leaf + intermediate',
+  }),
+  'name-constraints': opt({
+    kind: 'list',
+    description:
+      'a new root may only vouch for these DNS names (and names under them) and IP ranges, e.g. tlsecho.test,localhost,127.0.0.0/8,::1/128',
+  }),
+  csr: opt({
+    kind: 'string',
+    env: false,
+    description: "with 'sign': the certificate request (PEM or DER) to sign",
+  }),
+  'cert-out': opt({
+    kind: 'string',
+    env: false,
+    description: "with 'sign': write the certificate (leaf + intermediate) here (default: standard output)",
+  }),
+  'p12-password': opt({
+    kind: 'string',
+    default: DEFAULT_P12_PASSWORD,
+    description: "with 'p12': the PKCS#12 password (the default is public: set one for a file that travels)",
+  }),
+  'p12-legacy': opt({
+    kind: 'bool',
+    default: false,
+    description: "with 'p12': SHA-1/3DES encryption for old importers (made with the openssl command)",
+  }),
+  stores: opt({
+    kind: 'list',
+    env: false,
+    description:
+      "with 'install'/'uninstall': system, nss, java (default: every store whose tool is found; only nss with --nss-db)",
+  }),
   format: opt({
     kind: 'string',
-    choices: ['openssl', 'hex'] as const,
+    choices: ['openssl', 'hex', 'json'] as const,
     default: 'openssl',
     env: false,
-    description: "with 'fingerprint': output form",
+    description: "with 'fingerprint': output form; with 'status': json for scripts (else text)",
   }),
   'nss-db': opt({
     kind: 'list',
@@ -61,15 +101,36 @@ export const caOptions = {
 export const command = defineCommand({
   name: 'ca',
   summary: 'create a root CA and issue certificates (minica layout)',
-  usage: 'tlsecho ca [issue|fingerprint|install|uninstall] [options]',
+  usage: 'tlsecho ca [issue|sign|p12 NAME|status|fingerprint|install|uninstall] [options]',
   options: caOptions,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
+    if (sub === 'p12' && extra.length <= 1)
+      return p12Action({
+        out: o.out,
+        name: extra[0] ?? '',
+        password: o['p12-password'],
+        force: o.force,
+        legacy: o['p12-legacy'],
+      });
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (sub === 'fingerprint') return printFingerprint(o.out, o.format);
-    if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db']);
+    if (sub === 'status') return statusAction(o.out, o.format, o['nss-db']);
+    if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db'], o.stores);
+    if (sub === 'sign')
+      return signAction({
+        out: o.out,
+        csrFile: o.csr,
+        certOut: o['cert-out'],
+        days: o.days,
+        force: o.force,
+        alg: o['ca-alg'] as KeyAlg,
+        rsaBits: o['rsa-bits'],
+      });
     if (sub !== 'issue')
-      throw new UsageError(`unknown ca action '${sub}' (actions: issue, fingerprint, install, uninstall)`);
+      throw new UsageError(
+        `unknown ca action '${sub}' (actions: issue, sign, p12, status, fingerprint, install, uninstall)`,
+      );
 
     const explicit = o.domains !== undefined || o['ip-addresses'] !== undefined;
     const useDefaults = !explicit && o.client === undefined;
@@ -95,6 +156,8 @@ export const command = defineCommand({
       rsaBits: o['rsa-bits'],
       days: o.days,
       force: o.force,
+      intermediate: o.intermediate,
+      nameConstraints: o['name-constraints'],
     });
     if (
       r.root.state === 'reused' &&
@@ -109,6 +172,10 @@ export const command = defineCommand({
       `  SHA-256 fingerprint: ${r.root.fingerprint.colon}`,
       `  SHA-256 (hex):       ${r.root.fingerprint.hex}`,
     ];
+    if (r.intermediate)
+      lines.push(
+        `intermediate CA ${r.intermediate.cert} (${r.intermediate.state}): ${r.intermediate.subject}`,
+      );
     if (r.server)
       lines.push(
         `server certificate ${r.server.cert}, key ${r.server.key}`,
@@ -129,6 +196,20 @@ function printFingerprint(out: string, format: string): number {
   } catch {
     throw new CommandError(`${path} is not a valid PEM certificate`);
   }
-  process.stdout.write(format === 'hex' ? `${fp.hex}\n` : `sha256 Fingerprint=${fp.colon}\n`);
+  process.stdout.write(
+    format === 'hex'
+      ? `${fp.hex}\n`
+      : format === 'json'
+        ? `${JSON.stringify({ sha256: fp.colon, hex: fp.hex })}\n`
+        : `sha256 Fingerprint=${fp.colon}\n`,
+  );
+  return 0;
+}
+
+async function statusAction(out: string, format: string, nssDbs: string[] | undefined): Promise<number> {
+  if (format === 'hex')
+    throw new UsageError("--format hex is for 'fingerprint'; 'status' takes --format json");
+  const report = await caStatusReport(out, { nssDbs });
+  process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
   return 0;
 }

@@ -43,13 +43,21 @@ function algorithms(alg: KeyAlg, rsaBits: number) {
       };
 }
 
+/**
+ * PEM text that ends with a newline, as OpenSSL writes it: @peculiar/x509 leaves the last line
+ * open, and `cat cert.pem minica.pem` then glues two armour lines into one that no reader parses.
+ */
+export function pemText(pem: string): string {
+  return pem.endsWith('\n') ? pem : `${pem}\n`;
+}
+
 export async function generateKey(alg: KeyAlg, rsaBits = 2048): Promise<KeyMaterial> {
   const keys = (await webcrypto.subtle.generateKey(algorithms(alg, rsaBits).gen, true, [
     'sign',
     'verify',
   ])) as webcrypto.CryptoKeyPair;
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { keys, alg, keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
+  return { keys, alg, keyPem: pemText(x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')) };
 }
 
 /** Imports a PEM private key (PKCS#8, or the SEC1/PKCS#1 forms other tools write) for signing. */
@@ -69,7 +77,7 @@ export async function importKey(keyPem: string): Promise<KeyMaterial> {
   return {
     keys: { privateKey, publicKey } as webcrypto.CryptoKeyPair,
     alg,
-    keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),
+    keyPem: pemText(x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')),
   };
 }
 
@@ -85,6 +93,23 @@ export interface RootOptions {
   rsaBits?: number;
   days?: number;
   now?: Date;
+  /** 0 (minica's): the root signs leaves only; 1: it may sign one intermediate tier. */
+  pathLength?: 0 | 1;
+  /** E.g. name constraints; added to the standard CA extensions. */
+  extensions?: x509.Extension[];
+}
+
+/** A CA that signs: its certificate and key. */
+export interface Signer {
+  certPem: string;
+  key: KeyMaterial;
+}
+
+function caExtensions(pathLength: number) {
+  return [
+    new x509.BasicConstraintsExtension(true, pathLength, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+  ];
 }
 
 export async function createRoot(opts: RootOptions): Promise<Issued & { key: KeyMaterial }> {
@@ -101,16 +126,68 @@ export async function createRoot(opts: RootOptions): Promise<Issued & { key: Key
     signingAlgorithm: algorithms(opts.alg, opts.rsaBits ?? 2048).sign,
     keys: key.keys,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      ...caExtensions(opts.pathLength ?? 0),
+      ...(opts.extensions ?? []),
       await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: key.keyPem, key };
+  return { certPem: pemText(cert.toString('pem')), keyPem: key.keyPem, key };
+}
+
+/** An intermediate lives at most this long, and never past its root. */
+export const INTERMEDIATE_DAYS = 1825;
+
+export interface IntermediateOptions {
+  root: Signer;
+  days?: number;
+  now?: Date;
+  extensions?: x509.Extension[];
+}
+
+/** A CA:TRUE, pathlen:0 intermediate signed by the root, with a key of the root's algorithm. */
+export async function createIntermediate(opts: IntermediateOptions): Promise<Issued & { key: KeyMaterial }> {
+  const { root } = opts;
+  const rootCert = new x509.X509Certificate(root.certPem);
+  const key = await generateKey(root.key.alg, rsaBitsOf(root));
+  const now = opts.now ?? new Date();
+  const id = randomBytes(3).toString('hex');
+  const notAfter = Math.min(
+    now.getTime() + (opts.days ?? INTERMEDIATE_DAYS) * DAY,
+    rootCert.notAfter.getTime(),
+  );
+  const ski = rootCert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: [{ CN: [`tlsecho intermediate CA ${id}`] }, { O: ['tlsecho'] }],
+    issuer: rootCert.subject,
+    notBefore: new Date(now.getTime() - BACKDATE),
+    notAfter: new Date(notAfter),
+    signingAlgorithm: algorithms(root.key.alg, 2048).sign,
+    publicKey: key.keys.publicKey,
+    signingKey: root.key.keys.privateKey,
+    extensions: [
+      ...caExtensions(0),
+      ...(opts.extensions ?? []),
+      await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
+      ...(ski ? [new x509.AuthorityKeyIdentifierExtension(ski.keyId, false)] : []),
+    ],
+  });
+  return { certPem: pemText(cert.toString('pem')), keyPem: key.keyPem, key };
+}
+
+function rsaBitsOf(ca: Signer): number {
+  const alg = ca.key.keys.publicKey.algorithm as { modulusLength?: number };
+  return alg.modulusLength ?? 2048;
+}
+
+/** The pathLenConstraint of a CA certificate (undefined: none, or not a CA). */
+export function pathLengthOf(certPem: string): number | undefined {
+  return new x509.X509Certificate(certPem).getExtension(x509.BasicConstraintsExtension)?.pathLength;
 }
 
 export interface LeafOptions {
-  root: { certPem: string; key: KeyMaterial };
+  /** The signing CA: the root, or the intermediate of a two-tier PKI. No name checks here. */
+  issuer: Signer;
   dnsNames: string[];
   ipAddresses: string[];
   /** Subject common name; defaults to the first name. */
@@ -121,28 +198,37 @@ export interface LeafOptions {
 }
 
 export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
-  const { root } = opts;
-  const rootCert = new x509.X509Certificate(root.certPem);
-  const ski = rootCert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const key = await generateKey(root.key.alg);
+  const key = await generateKey(opts.issuer.key.alg);
+  const certPem = await signLeaf({ ...opts, publicKey: key.keys.publicKey });
+  return { certPem, keyPem: key.keyPem };
+}
+
+/**
+ * Signs the leaf profile for a public key someone else holds (a CSR's): the same extensions
+ * as issueLeaf. Key Encipherment only for RSA keys, the one kind that can use it.
+ */
+export async function signLeaf(opts: LeafOptions & { publicKey: webcrypto.CryptoKey }): Promise<string> {
+  const { issuer } = opts;
+  const issuerCert = new x509.X509Certificate(issuer.certPem);
+  const ski = issuerCert.getExtension(x509.SubjectKeyIdentifierExtension);
   const now = opts.now ?? new Date();
   const names: x509.JsonGeneralName[] = [
     ...opts.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...opts.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
   ];
   if (names.length === 0) throw new Error('a certificate needs at least one name');
-  const usages =
-    x509.KeyUsageFlags.digitalSignature | (key.alg === 'rsa' ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const rsa = opts.publicKey.algorithm.name.startsWith('RSA');
+  const usages = x509.KeyUsageFlags.digitalSignature | (rsa ? x509.KeyUsageFlags.keyEncipherment : 0);
   const cn = opts.commonName ?? opts.dnsNames[0] ?? opts.ipAddresses[0]!;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: [{ CN: [cn] }],
-    issuer: rootCert.subject,
+    issuer: issuerCert.subject,
     notBefore: new Date(now.getTime() - BACKDATE),
     notAfter: new Date(now.getTime() + (opts.days ?? MAX_LEAF_DAYS) * DAY),
-    signingAlgorithm: algorithms(root.key.alg, 2048).sign,
-    publicKey: key.keys.publicKey,
-    signingKey: root.key.keys.privateKey,
+    signingAlgorithm: algorithms(issuer.key.alg, 2048).sign,
+    publicKey: opts.publicKey,
+    signingKey: issuer.key.keys.privateKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(usages, true),
@@ -151,11 +237,11 @@ export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
         false,
       ),
       new x509.SubjectAlternativeNameExtension(names, false),
-      await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(opts.publicKey),
       ...(ski ? [new x509.AuthorityKeyIdentifierExtension(ski.keyId, false)] : []),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: key.keyPem };
+  return pemText(cert.toString('pem'));
 }
 
 /** Facts about a certificate, for printing and for checks. */

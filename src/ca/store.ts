@@ -17,6 +17,14 @@ export function rootPaths(out: string) {
   return { cert: join(out, ROOT_CERT), key: join(out, ROOT_KEY) };
 }
 
+/** A two-tier PKI's intermediate CA, beside the root (a minica folder has none). */
+export const INTERMEDIATE_CERT = 'intermediate.pem';
+export const INTERMEDIATE_KEY = 'intermediate-key.pem';
+
+export function intermediatePaths(out: string) {
+  return { cert: join(out, INTERMEDIATE_CERT), key: join(out, INTERMEDIATE_KEY) };
+}
+
 export function leafPaths(out: string, firstName: string) {
   const dir = join(out, folderName(firstName));
   return { dir, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
@@ -33,7 +41,14 @@ export interface LoadedRoot {
  * the root is never silently replaced.
  */
 export async function loadRoot(out: string): Promise<LoadedRoot | undefined> {
-  const p = rootPaths(out);
+  return loadCaPair(rootPaths(out), 'root CA');
+}
+
+/** The same checks for a CA certificate and key pair at `p` (the root's or the intermediate's). */
+export async function loadCaPair(
+  p: { cert: string; key: string },
+  role: string,
+): Promise<LoadedRoot | undefined> {
   const hasCert = existsSync(p.cert);
   const hasKey = existsSync(p.key);
   if (!hasCert && !hasKey) return undefined;
@@ -57,7 +72,7 @@ export async function loadRoot(out: string): Promise<LoadedRoot | undefined> {
   if (!cert.checkPrivateKey(keyObject))
     throw new CommandError(`${p.key} does not match the certificate ${p.cert}`);
   if (new Date(cert.validTo).getTime() < Date.now())
-    throw new CommandError(`root CA ${p.cert} expired on ${new Date(cert.validTo).toISOString()}`);
+    throw new CommandError(`${role} ${p.cert} expired on ${new Date(cert.validTo).toISOString()}`);
   let key: KeyMaterial;
   try {
     key = await importKey(keyPem);
@@ -77,7 +92,7 @@ function read(path: string): string {
 
 export interface PendingFile {
   path: string;
-  data: string;
+  data: string | Uint8Array;
   secret: boolean;
 }
 

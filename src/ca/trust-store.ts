@@ -1,6 +1,6 @@
 // `tlsecho ca install` / `uninstall`: puts the root into (or takes it out of) the NSS databases
-// Chromium and Firefox read on Linux, like `mkcert -install`. The system trust store is never
-// touched; for macOS and Windows the commands to run are printed, not run.
+// Chromium and Firefox read on Linux, like `mkcert -install` (the system and Java stores are in
+// os-stores.ts); for macOS and Windows the commands to run are printed, not run.
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

@@ -97,7 +97,10 @@ export function stopProcess(child: ChildProcess): Promise<void> {
 
 /** Runs the real `tlsecho ca install` for the root in `certsPath`, with HOME and extra flags. */
 export async function installRoot(certsPath: string, home: string, extra: string[] = []): Promise<string> {
-  const r = await runCli(['ca', 'install', '--out', certsPath, ...extra], { env: { HOME: home } });
+  // NSS only: a test must not change the machine's system or Java store.
+  const r = await runCli(['ca', 'install', '--out', certsPath, '--stores', 'nss', ...extra], {
+    env: { HOME: home },
+  });
   assert.equal(r.code, 0, `tlsecho ca install failed: ${r.stderr}`);
   return r.stdout;
 }

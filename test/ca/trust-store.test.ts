@@ -146,7 +146,7 @@ describe('tlsecho ca install/uninstall discovering the databases under HOME', { 
   after(t.cleanup);
 
   it('creates ~/.pki/nssdb (0700) and adds the root there and to every Firefox profile with a database', async () => {
-    const r = await ca(['install'], pki, { HOME: home });
+    const r = await ca(['install', '--stores', 'nss'], pki, { HOME: home });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(statSync(shared).mode & 0o777, 0o700);
     assert.equal(statSync(dirname(shared)).mode & 0o777, 0o700);
@@ -162,7 +162,7 @@ describe('tlsecho ca install/uninstall discovering the databases under HOME', { 
   });
 
   it('uninstall removes it from all of them', async () => {
-    const r = await ca(['uninstall'], pki, { HOME: home });
+    const r = await ca(['uninstall', '--stores', 'nss'], pki, { HOME: home });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.match(/removed from/g)?.length, 3, r.stdout);
     for (const dir of [shared, firefox, snapFirefox])

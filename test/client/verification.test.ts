@@ -142,7 +142,7 @@ describe('client trust and verification', () => {
   it('fails with "certificate expired" for an expired certificate', async () => {
     const root = (await loadRoot(pki.out))!;
     const expired = await issueLeaf({
-      root,
+      issuer: root,
       dnsNames: NAMES,
       ipAddresses: [],
       usage: 'server',

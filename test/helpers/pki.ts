@@ -1,6 +1,14 @@
 // Test fixtures: real certificates issued by tlsecho's own CA into a temporary folder.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { issueCertificates, type IssueRequest, type IssueResult } from '../../src/ca/api.js';
+import { join } from 'node:path';
+import {
+  issueCertificates,
+  prepareAuthority,
+  type IssueRequest,
+  type IssueResult,
+} from '../../src/ca/api.js';
+import { issueLeaf } from '../../src/ca/issue.js';
 import { tempDir as sandboxDir } from '../../src/util/sandbox.js';
 
 /** A fresh temporary folder, removed by the returned cleanup (call it from `after`). */
@@ -35,4 +43,20 @@ export async function makePki(out: string, extra: Partial<IssueRequest> = {}): P
     certPem: r.server ? readFileSync(r.server.cert, 'utf8') : '',
     keyPem: r.server ? readFileSync(r.server.key, 'utf8') : '',
   };
+}
+
+/**
+ * Issues a server leaf for any names from the folder's signing CA (its intermediate if it has
+ * one), bypassing the CA's own name-constraint refusal: how a test gets a leaf outside the
+ * constraints to show that verifiers refuse it. Returns the PEM chain (leaf + intermediate) and key.
+ */
+export async function issueUncheckedLeaf(
+  out: string,
+  dnsNames: string[],
+  ipAddresses: string[] = [],
+): Promise<{ certPem: string; keyPem: string }> {
+  const ca = await prepareAuthority({ out });
+  assert.equal(ca.pending.length, 0, `no CA in ${out} yet`);
+  const leaf = await issueLeaf({ issuer: ca.issuer, dnsNames, ipAddresses, usage: 'server' });
+  return { certPem: [leaf.certPem, ...ca.chain].join(''), keyPem: leaf.keyPem };
 }
