@@ -112,7 +112,10 @@ describe('Chromium with the root installed by tlsecho ca install', { skip }, () 
       const response = await page.goto(`https://${SERVER3}:${server!.httpsPort}/`);
       assert.equal(response?.status(), 200);
       const text = await page.innerText('body');
-      assert.ok(text.includes(`Client connection from 127.0.0.1 to server ${SERVER2}`), `page text:\n${text}`);
+      assert.ok(
+        text.includes(`Client connection from 127.0.0.1 to server ${SERVER2}`),
+        `page text:\n${text}`,
+      );
       assert.match(text, /connection coalescing/, `page text:\n${text}`);
       await page.screenshot({ path: artifact('chromium-coalescing.png'), fullPage: true });
     } finally {

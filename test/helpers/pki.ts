@@ -1,7 +1,6 @@
 // Test fixtures: real certificates issued by tlsecho's own CA into a temporary folder.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   issueCertificates,
   prepareAuthority,
