@@ -39,7 +39,13 @@ describe('Chromium ClientHello', { skip }, () => {
       executablePath: CHROMIUM,
       env: { ...process.env, HOME: home },
       timeout: 60_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     try {
       // A fresh context per load: its own connection pool, so each load is a new handshake.
@@ -64,16 +70,34 @@ describe('Chromium ClientHello', { skip }, () => {
     for (const h of hellos) {
       assert.ok(isGrease(h.cipherSuites[0]!), 'the first cipher suite is GREASE');
       assert.ok(h.extensions.filter((e) => isGrease(e.type)).length >= 1, 'GREASE extensions');
-      assert.ok(isGrease(h.supportedGroups![0]!) && isGrease(h.keyShares![0]!.group), 'GREASE group and key share');
+      assert.ok(
+        isGrease(h.supportedGroups![0]!) && isGrease(h.keyShares![0]!.group),
+        'GREASE group and key share',
+      );
       assert.ok(h.supportedVersions!.some(isGrease), 'a GREASE version');
       assert.ok(h.supportedGroups!.includes(0x11ec), 'X25519MLKEM768 offered');
-      assert.ok(h.keyShares!.some((k) => k.group === 0x11ec && k.keyLength === 1216), 'with an X25519MLKEM768 share');
-      assert.deepEqual(h.alpn?.map((p) => Buffer.from(p).toString()), ['h2', 'http/1.1']);
+      assert.ok(
+        h.keyShares!.some((k) => k.group === 0x11ec && k.keyLength === 1216),
+        'with an X25519MLKEM768 share',
+      );
+      assert.deepEqual(
+        h.alpn?.map((p) => Buffer.from(p).toString()),
+        ['h2', 'http/1.1'],
+      );
       assert.equal(h.serverName, 'localhost');
       const view = handshakeReport({ parsed: h }, {}).client_hello as ClientHelloView;
-      assert.deepEqual(view.cipher_suites[0], { code: `0x${h.cipherSuites[0]!.toString(16)}`, name: 'GREASE', grease: true });
+      assert.deepEqual(view.cipher_suites[0], {
+        code: `0x${h.cipherSuites[0]!.toString(16)}`,
+        name: 'GREASE',
+        grease: true,
+      });
       const f = ja4(h);
-      const rawCodes = f.ja4_ro.split('_').slice(1).join(',').split(',').map((c) => Number.parseInt(c, 16));
+      const rawCodes = f.ja4_ro
+        .split('_')
+        .slice(1)
+        .join(',')
+        .split(',')
+        .map((c) => Number.parseInt(c, 16));
       assert.ok(!rawCodes.some(isGrease), `GREASE in ja4_ro: ${f.ja4_ro}`);
       const ja3Codes = ja3(h).ja3.split(',').slice(1, 4).join('-').split('-').filter(Boolean).map(Number);
       assert.ok(!ja3Codes.some(isGrease), `GREASE in JA3: ${ja3(h).ja3}`);
