@@ -1,6 +1,7 @@
 // The key log against Wireshark's own reader: a node:https server writes its 'keylog' lines with
 // openKeyLog, tshark records the loopback connection, and with `-o tls.keylog_file:` (and only
-// with it) tshark decrypts the HTTP request and the answer.
+// with it) tshark decrypts the HTTP request and the answer. Wireshark's JA3 of the same
+// ClientHello is checked against ours on the way.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,8 @@ import { request, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseClientHello } from '../../src/tls/client-hello.js';
+import { ja3 } from '../../src/tls/ja3.js';
 import { KeyLogError, openKeyLog } from '../../src/tls/keylog.js';
 import { runProcess } from '../helpers/cli.js';
 import { makePki, tempDir, type TestPki } from '../helpers/pki.js';
@@ -139,5 +142,28 @@ describe('the key log decrypts a tshark capture', { skip: skipCapture }, () => {
     const opaque = await runProcess('tshark', ['-r', pcap, ...decode, ...fields]);
     assert.equal(opaque.code, 0, opaque.stderr);
     assert.ok(!opaque.stdout.includes(probe), 'without the key log the request must stay encrypted');
+
+    // The same capture, a second opinion on the parser: Wireshark's own JA3 of this ClientHello.
+    const hello = await runProcess('tshark', [
+      '-r',
+      pcap,
+      ...decode,
+      '-Y',
+      'tls.handshake.type == 1',
+      '-T',
+      'fields',
+      '-E',
+      'separator=/t',
+      '-e',
+      'tcp.payload',
+      '-e',
+      'tls.handshake.ja3_full',
+      '-e',
+      'tls.handshake.ja3',
+    ]);
+    const [payload, ja3Full, ja3Md5] = hello.stdout.trim().split('\t');
+    const parsed = parseClientHello(Buffer.from(payload!.replace(/:/g, ''), 'hex'));
+    assert.ok('parsed' in parsed, JSON.stringify(parsed));
+    assert.deepEqual(ja3(parsed.parsed), { ja3: ja3Full, ja3_hash: ja3Md5 });
   });
 });
