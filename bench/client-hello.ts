@@ -6,7 +6,7 @@
 //     in its own child process so the clients' work is not counted: a bare node:tls server, the
 //     same behind listenWithClientHello (capture only, parse left for later), and the capture
 //     with the parse and fingerprints done at once. Rounds alternate the servers; medians.
-//   node dist/bench/client-hello.js [rounds=7] [connections per round=300]
+//   node dist/bench/client-hello.js [rounds=7] [connections per round=300, 0: part 1 only]
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -222,5 +222,5 @@ if (process.argv[2] === '--serve') {
   const rounds = Number(process.argv[2] ?? 7);
   const count = Number(process.argv[3] ?? 300);
   await parseCosts(rounds);
-  await connectionCosts(rounds, count);
+  if (count > 0) await connectionCosts(rounds, count);
 }

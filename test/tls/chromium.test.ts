@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { ClientHello } from '../../src/tls/client-hello.js';
-import { isGrease } from '../../src/tls/iana.js';
+import { hex4, isGrease } from '../../src/tls/iana.js';
 import { ja3 } from '../../src/tls/ja3.js';
 import { ja4 } from '../../src/tls/ja4.js';
 import { handshakeReport, type ClientHelloView } from '../../src/tls/report.js';
