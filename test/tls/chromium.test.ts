@@ -87,7 +87,7 @@ describe('Chromium ClientHello', { skip }, () => {
       assert.equal(h.serverName, 'localhost');
       const view = handshakeReport({ parsed: h }, {}).client_hello as ClientHelloView;
       assert.deepEqual(view.cipher_suites[0], {
-        code: `0x${h.cipherSuites[0]!.toString(16)}`,
+        code: hex4(h.cipherSuites[0]!),
         name: 'GREASE',
         grease: true,
       });
