@@ -48,7 +48,9 @@ export interface CaptureOptions {
 /**
  * Buffers `socket`'s first bytes until they hold a whole ClientHello (or show they never will),
  * then unshifts them so a TLS server can read them again. Never rejects. The socket must not be
- * read by anyone else meanwhile (no 'data' listener).
+ * read by anyone else meanwhile (no 'data' listener). Hand it on (emit 'connection') as soon as
+ * the promise resolves, with no other await in between: the capture's 'error' listener is gone
+ * by then, and the TLS socket brings its own.
  */
 export function captureClientHello(
   socket: Socket,
