@@ -8,7 +8,7 @@
 // So the bytes are read in paused mode, put back with the documented `readable.unshift()`, and
 // the socket is given to the tls.Server with `emit('connection', socket)`, the documented way to
 // inject a connection (net.Server 'connection' event). No private API is touched.
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type ServerOpts, type Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { frameClientHello, parseClientHello, type ClientHelloResult } from './client-hello.js';
 
@@ -121,6 +121,8 @@ export function captureOf(tlsSocket: TLSSocket): ClientHelloCapture | undefined 
 }
 
 export interface FrontOptions extends CaptureOptions {
+  /** net.Server options for the listening server (noDelay, keepAlive …); pauseOnConnect is always on. */
+  server?: Omit<ServerOpts, 'pauseOnConnect'>;
   /** Called for every capture as it ends, before the socket goes on (counting metrics belongs here). */
   onCapture?: (capture: ClientHelloCapture, socket: Socket) => void;
 }
@@ -132,7 +134,7 @@ export interface FrontOptions extends CaptureOptions {
  * TLS server, whose handshake sees every byte the client sent.
  */
 export function listenWithClientHello(tlsServer: TlsServer, options: FrontOptions = {}): Server {
-  return createServer({ pauseOnConnect: true }, (socket) => {
+  return createServer({ ...options.server, pauseOnConnect: true }, (socket) => {
     void captureClientHello(socket, options).then((capture) => {
       options.onCapture?.(capture, socket);
       if (!capture.handedBack) {
