@@ -1,0 +1,148 @@
+// Reads a connection's ClientHello before node:tls takes the socket, then hands every byte back.
+//
+// Why this way: node:tls gives no access to the ClientHello (OpenSSL's client_hello callback is
+// not exposed), and a TLSSocket built on a net.Socket reads through the socket's native handle,
+// not through its JavaScript stream. What Node does support is a net.Socket with data already in
+// its readable buffer: the TLSSocket constructor feeds that buffer to OpenSSL first ("Socket
+// already has some buffered data - emulate receiving it" in lib/_tls_wrap.js, in Node 20 and 24).
+// So the bytes are read in paused mode, put back with the documented `readable.unshift()`, and
+// the socket is given to the tls.Server with `emit('connection', socket)`, the documented way to
+// inject a connection (net.Server 'connection' event). No private API is touched.
+import { createServer, type Server, type ServerOpts, type Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { frameClientHello, parseClientHello, type ClientHelloResult } from './client-hello.js';
+
+export type CaptureStatus =
+  /** A whole ClientHello was read; the handshake can start. */
+  | 'complete'
+  /** The first bytes are not a TLS handshake record: plain HTTP or another protocol. */
+  | 'not_tls'
+  /** A ClientHello larger than MAX_CLIENT_HELLO_BYTES, or no end to it in that many bytes. */
+  | 'too_large'
+  /** Framing that no TLS stack would accept (a record of the wrong type, an empty record …). */
+  | 'malformed'
+  /** The client sent no complete ClientHello within the time allowed. */
+  | 'timeout'
+  /** The client closed (or the socket failed) before a complete ClientHello. */
+  | 'closed';
+
+export interface ClientHelloCapture {
+  status: CaptureStatus;
+  /** Why status is not "complete", in one line. */
+  reason?: string;
+  /** Every byte read. Unless status is "closed", they are back in the socket's buffer. */
+  bytes: Buffer;
+  /** Whether `bytes` went back into the socket (false only when it had ended or failed). */
+  handedBack: boolean;
+  /** Milliseconds from the start of the capture to its end. */
+  waitedMs: number;
+  /** The parsed ClientHello or the reason it could not be, computed on the first call and kept. */
+  hello(): ClientHelloResult;
+}
+
+export interface CaptureOptions {
+  /** Give up waiting after this long (the handshake timeout starts only after). Default 10 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Buffers `socket`'s first bytes until they hold a whole ClientHello (or show they never will),
+ * then unshifts them so a TLS server can read them again. Never rejects. The socket must not be
+ * read by anyone else meanwhile (no 'data' listener). Hand it on (emit 'connection') as soon as
+ * the promise resolves, with no other await in between: the capture's 'error' listener is gone
+ * by then, and the TLS socket brings its own.
+ */
+export function captureClientHello(
+  socket: Socket,
+  options: CaptureOptions = {},
+): Promise<ClientHelloCapture> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let done = false;
+    const finish = (status: CaptureStatus, reason?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.removeListener('readable', onReadable);
+      socket.removeListener('end', onEnd);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onEnd);
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+      // After 'end' or an error the stream refuses unshift; the connection is over anyway.
+      const handedBack = status !== 'closed' && !socket.destroyed && !socket.readableEnded;
+      if (handedBack && bytes.length) socket.unshift(bytes);
+      let parsed: ClientHelloResult | undefined;
+      resolve({
+        status,
+        ...(reason === undefined ? {} : { reason }),
+        bytes,
+        handedBack,
+        waitedMs: performance.now() - started,
+        hello: () =>
+          (parsed ??= status === 'complete' ? parseClientHello(bytes) : { unparsed: reason ?? status }),
+      });
+    };
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while (!done && (chunk = socket.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        length += chunk.length;
+        const f = frameClientHello(chunks.length === 1 ? chunk : Buffer.concat(chunks, length));
+        if (f.status === 'complete') finish('complete');
+        else if (f.status !== 'need_more') finish(f.status, f.reason);
+      }
+    };
+    const onEnd = () =>
+      finish('closed', `the client closed after ${length} bytes, before a complete ClientHello`);
+    const onError = (err: Error) => finish('closed', `socket error after ${length} bytes: ${err.message}`);
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timer = setTimeout(
+      () => finish('timeout', `no complete ClientHello within ${timeoutMs} ms (${length} bytes read)`),
+      timeoutMs,
+    );
+    socket.on('readable', onReadable);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onEnd);
+    // A socket accepted with pauseOnConnect has not started reading; 'readable' needs it to.
+    if (!done) socket.read(0);
+  });
+}
+
+// Keyed on the TCP socket, which the TLSSocket keeps as its parent for as long as it lives.
+const captures = new WeakMap<Socket, ClientHelloCapture>();
+
+/** The capture made for the connection under `tlsSocket` by `listenWithClientHello`, if any. */
+export function captureOf(tlsSocket: TLSSocket): ClientHelloCapture | undefined {
+  const tcp = (tlsSocket as TLSSocket & { _parent?: Socket })._parent;
+  return tcp ? captures.get(tcp) : undefined;
+}
+
+export interface FrontOptions extends CaptureOptions {
+  /** net.Server options for the listening server (noDelay, keepAlive …); pauseOnConnect is always on. */
+  server?: Omit<ServerOpts, 'pauseOnConnect'>;
+  /** Called for every capture as it ends, before the socket goes on (counting metrics belongs here). */
+  onCapture?: (capture: ClientHelloCapture, socket: Socket) => void;
+}
+
+/**
+ * A net.Server whose connections are captured and then handed to `tlsServer` (which must not
+ * listen itself): listen on the returned server instead. Connections that closed during the
+ * capture are destroyed (onCapture has seen them); all others, plain HTTP included, go on to the
+ * TLS server, whose handshake sees every byte the client sent.
+ */
+export function listenWithClientHello(tlsServer: TlsServer, options: FrontOptions = {}): Server {
+  return createServer({ ...options.server, pauseOnConnect: true }, (socket) => {
+    void captureClientHello(socket, options).then((capture) => {
+      options.onCapture?.(capture, socket);
+      if (!capture.handedBack) {
+        socket.destroy();
+        return;
+      }
+      captures.set(socket, capture);
+      tlsServer.emit('connection', socket);
+    });
+  });
+}
