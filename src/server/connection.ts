@@ -2,6 +2,8 @@
 // computed once, the caches its requests share, and the lifecycle its HTTP engine keeps. Each
 // engine finds it by its own key (the TLS socket for HTTP/1, the session for HTTP/2) in a map of
 // open connections, so nothing is attached to Node's objects.
+import type { ClientHelloCapture } from '../tls/capture.js';
+import type { HandshakeReport } from '../tls/report.js';
 import type { ConnectionFacts } from './facts.js';
 import type { CounterCell } from './metrics.js';
 
@@ -18,7 +20,14 @@ export class Connection {
   idleSince = 0;
   readonly openedAt = Date.now();
 
-  constructor(readonly facts: ConnectionFacts) {}
+  /** The echo's handshake section (offered next to chosen), built on first use. */
+  handshake: HandshakeReport | undefined;
+
+  constructor(
+    readonly facts: ConnectionFacts,
+    /** What the client sent before TLS took the socket (undefined where nothing was captured). */
+    readonly hello: ClientHelloCapture | undefined,
+  ) {}
 
   /** Since when nothing has been asked of this connection (ms since epoch), or 0 while busy. */
   quietSince(): number {

@@ -1,8 +1,9 @@
-// One server process: the HTTPS port (node:tls, then HTTP/1.1 on node:http or HTTP/2 on
-// node:http2 by ALPN) and the plain-HTTP port, with their limits, metrics and logs. Used directly
-// by startServer() and by each worker of `--workers N`.
+// One server process: the HTTPS port (a TCP listener that reads each ClientHello first, then
+// node:tls, then HTTP/1.1 on node:http or HTTP/2 on node:http2 by ALPN) and the plain-HTTP port,
+// with their limits, metrics and logs. Used directly by startServer() and by each worker of
+// `--workers N`.
 import http from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { CommandError } from '../config/errors.js';
@@ -13,7 +14,7 @@ import { answerClientError, createH1 } from './h1.js';
 import { createH2 } from './h2.js';
 import { httpHandler } from './http-plain.js';
 import { handshakeFailureReason, ServerMetrics } from './metrics.js';
-import { tcpOf } from './node-internals.js';
+import { tcpOf } from '../util/node-internals.js';
 import { answerPlainHttp, notTlsReason } from './not-tls.js';
 import { observer } from './observe.js';
 import type { Settings } from './options.js';
@@ -22,6 +23,9 @@ import type { Served, ServerContext } from './state.js';
 import { renewTicketsOnResume } from './ticket-renewal.js';
 import { secureContextOptions, tlsServerOptions } from './tls-context.js';
 import type { TlsMaterial } from './tls-material.js';
+import { captureClientHello, type ClientHelloCapture } from '../tls/capture.js';
+import { openKeyLog, KEYLOG_WARNING, type KeyLog } from '../tls/keylog.js';
+import { helloLabels } from '../tls/labels.js';
 
 export interface EchoServer {
   readonly context: ServerContext;
@@ -54,12 +58,7 @@ function httpLimits(s: Settings): http.ServerOptions {
   };
 }
 
-function listen(
-  server: http.Server | tls.Server,
-  port: number,
-  host: string | undefined,
-  flag: string,
-): Promise<number> {
+function listen(server: net.Server, port: number, host: string | undefined, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = `${host ?? 'all interfaces'} port ${port} (${flag})`;
@@ -123,23 +122,56 @@ export function createEchoServer(opts: {
   };
   metrics.notAfter.set(material.leaf.notAfter.getTime() / 1000);
 
+  // node:tls does the handshake but does not listen: `front` accepts each connection, reads its
+  // ClientHello (src/tls/capture.ts), puts the bytes back and hands the socket over.
   const listener = tls.createServer(
     tlsServerOptions(material, ticketKeys, {
       handshakeTimeoutMs: settings.handshakeTimeoutMs,
       alpn: settings.alpn,
     }),
   );
+  const captures = new WeakMap<Socket, ClientHelloCapture>();
+  const front = net.createServer({ pauseOnConnect: true }, (socket) => {
+    void captureClientHello(socket, { timeoutMs: settings.handshakeTimeoutMs }).then((capture) => {
+      if (capture.status === 'complete' || capture.status === 'not_tls')
+        metrics.clientHellos.inc(helloLabels(capture.hello()));
+      if (!capture.handedBack || capture.status === 'timeout') {
+        // Closed before a whole ClientHello (scans, probes), or too slow to send one.
+        const reason =
+          capture.status === 'timeout'
+            ? 'timeout'
+            : capture.bytes.length === 0
+              ? 'no_data'
+              : 'connection_reset';
+        metrics.handshakeFailures.inc({ reason });
+        logger.debug(
+          { client: plainIp(socket.remoteAddress), reason, detail: capture.reason },
+          'no ClientHello',
+        );
+        socket.destroy();
+        return;
+      }
+      captures.set(socket, capture);
+      // At once, with no await in between: the capture's error listener is gone, TLS brings its own.
+      listener.emit('connection', socket);
+    });
+  });
+  let keylog: KeyLog | undefined;
+  try {
+    keylog = settings.tlsKeylog === undefined ? undefined : openKeyLog(settings.tlsKeylog);
+  } catch (err) {
+    throw new CommandError((err as Error).message); // one line, named by the flag's file
+  }
+  if (keylog) {
+    logger.warn({ file: settings.tlsKeylog }, KEYLOG_WARNING);
+    listener.on('keylog', (line: Buffer) => keylog.write(line));
+  }
   const h1 = createH1(ctx, observer(ctx, 'h1'));
   const h2 = createH2(ctx, observer(ctx, 'h2'));
   const httpServer = http.createServer(httpLimits(settings), httpHandler(ctx));
-  for (const s of [listener, httpServer]) s.maxConnections = settings.maxConnections;
-  listener.on(
-    'drop',
-    (
-      (log) => (data?: { remoteAddress?: string }) =>
-        log(data?.remoteAddress)
-    )(dropLogger(logger, metrics)),
-  );
+  for (const s of [front, httpServer]) s.maxConnections = settings.maxConnections;
+  const logDrop = dropLogger(logger, metrics);
+  front.on('drop', (data?: { remoteAddress?: string }) => logDrop(data?.remoteAddress));
 
   httpServer.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const status = answerClientError(err, socket);
@@ -153,7 +185,8 @@ export function createEchoServer(opts: {
 
   // The one place a TLS connection is taken up: its facts, then the engine its ALPN chose.
   listener.on('secureConnection', (socket: TLSSocket) => {
-    const c = new Connection(computeFacts(socket, ctx.served.serverNameLabel));
+    const tcp = tcpOf(socket);
+    const c = new Connection(computeFacts(socket, ctx.served.serverNameLabel), tcp && captures.get(tcp));
     metrics.handshakes.inc({ version: c.facts.tlsVersion, resumed: String(c.facts.resumed) });
     if (socket.alpnProtocol === 'h2') h2.serve(socket, c);
     else h1.serve(socket, c);
@@ -183,7 +216,7 @@ export function createEchoServer(opts: {
   });
 
   const https: Drainable = {
-    listener,
+    listener: front,
     drain: () => {
       h1.closeQuiet(QUIET_MS);
       h2.closeGracefully();
@@ -202,12 +235,12 @@ export function createEchoServer(opts: {
   return {
     context: ctx,
     async listen() {
-      const httpsPort = await listen(listener, settings.httpsPort, settings.host, '--https-port');
+      const httpsPort = await listen(front, settings.httpsPort, settings.host, '--https-port');
       let httpPort: number;
       try {
         httpPort = await listen(httpServer, settings.httpPort, settings.host, '--http-port');
       } catch (err) {
-        listener.close();
+        front.close();
         throw err;
       }
       ctx.httpsPort = httpsPort;
@@ -230,6 +263,7 @@ export function createEchoServer(opts: {
         draining: () => (ctx.shuttingDown = true),
       });
       h1.dispose();
+      await keylog?.close();
       return clean;
     },
   };

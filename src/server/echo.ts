@@ -3,6 +3,7 @@
 // JSON (and the HTML page, html.ts) carry the same facts, the whole request and, on HTTP/2,
 // how the stream's :authority relates to the connection's SNI.
 import { hostname } from 'node:os';
+import { handshakeReport, type HandshakeReport } from '../tls/report.js';
 import type { Connection } from './connection.js';
 import type { ConnectionFacts } from './facts.js';
 import {
@@ -76,6 +77,8 @@ export interface EchoDocument {
   session_resumed: boolean;
   client_certificate: ConnectionFacts['clientCert'] | null;
   http2: Http2Document | null;
+  /** What the client offered in its ClientHello next to what was chosen (src/tls/report.ts). */
+  handshake: HandshakeReport | null;
   request: RequestDocument;
   served_by: string;
   root_ca_fingerprint_sha256: string;
@@ -87,11 +90,25 @@ export function authorityMatchesSni(authority: string | undefined, sni: string |
   return authority !== undefined && hostOnly(authority).toLowerCase() === sni.toLowerCase();
 }
 
+/** The connection's handshake report, built on first use and kept for its other requests. */
+export function handshakeOf(c: Connection, certificateNames: string[]): HandshakeReport | null {
+  if (!c.hello) return null;
+  const f = c.facts;
+  return (c.handshake ??= handshakeReport(c.hello.hello(), {
+    version: f.tlsVersion,
+    cipher: f.cipher,
+    alpn: f.alpn,
+    resumed: f.resumed,
+    certificateNames,
+  }));
+}
+
 export function echoDocument(
   c: Connection,
   req: EchoRequest,
   s: ServerFacts,
   echoBodyLimit: number,
+  certificateNames: string[] = [],
 ): EchoDocument {
   const f = c.facts;
   return {
@@ -116,6 +133,7 @@ export function echoDocument(
             authority: req.host ?? null,
             authority_matches_sni: authorityMatchesSni(req.host, f.sni),
           },
+    handshake: handshakeOf(c, certificateNames),
     request: {
       method: req.method,
       target: req.target,

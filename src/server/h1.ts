@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Connection } from './connection.js';
 import { plainIp } from './facts.js';
-import { responseInProgress, startConnectionTracking } from './node-internals.js';
+import { responseInProgress, startConnectionTracking } from '../util/node-internals.js';
 import type { Observe } from './observe.js';
 import { parseTarget, validHost, type EchoRequest, type HttpVersion } from './request.js';
 import { refusal, route, type Answer } from './routes.js';

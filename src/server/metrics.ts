@@ -173,6 +173,12 @@ export class ServerMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly clientHellos = new CellCounter({
+    name: 'tlsecho_client_hellos_total',
+    help: 'ClientHellos read on the HTTPS port, by the highest TLS version offered and whether h2 was offered',
+    labelNames: ['offered_max_version', 'h2_offered'] as const,
+    registers: [this.registry],
+  });
   readonly connectionsRejected = new Counter({
     name: 'tlsecho_connections_rejected_total',
     help: 'TCP connections to the HTTPS port dropped before TLS, by reason (cap: --max-connections reached)',

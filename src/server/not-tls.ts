@@ -4,7 +4,7 @@
 // answer then goes in clear text on the connection underneath the TLS socket. Nothing is looked
 // at before TLS, so a normal connection pays nothing for this.
 import type { TLSSocket } from 'node:tls';
-import { tcpOf } from './node-internals.js';
+import { tcpOf } from '../util/node-internals.js';
 
 export type NotTls = 'plain_http' | 'not_tls' | 'no_data';
 

@@ -132,6 +132,11 @@ export const serverOptions = {
     default: 10_000,
     description: 'open connections per port and process before new ones are dropped',
   }),
+  'tls-keylog': opt({
+    kind: 'string',
+    description:
+      'append TLS secrets to this file in the NSS key log format (SSLKEYLOGFILE), for Wireshark: makes recorded traffic decryptable',
+  }),
   'shutdown-timeout': opt({
     kind: 'duration',
     min: 0,
@@ -187,12 +192,14 @@ export interface ServerOptions {
   alpn?: readonly Protocol[];
   maxConcurrentStreams?: number;
   maxConnections?: number;
+  /** NSS key log file (SSLKEYLOGFILE format); off when undefined. */
+  tlsKeylog?: string;
   shutdownTimeoutMs?: number;
   shutdownDelayMs?: number;
 }
 
-export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host'>> &
-  Pick<ServerOptions, 'clientCaFile' | 'host'>;
+export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host' | 'tlsKeylog'>> &
+  Pick<ServerOptions, 'clientCaFile' | 'host' | 'tlsKeylog'>;
 
 /** The settings a flag sets: everything but the certificate files, which fromFlags() derives. */
 type FlagSettings = Omit<Settings, 'certFile' | 'keyFile' | 'caFile' | 'clientCaFile'>;
@@ -217,6 +224,7 @@ function settingsOf(f: ServerFlags): FlagSettings {
     alpn: alpnList(f.alpn),
     maxConcurrentStreams: f['max-concurrent-streams'],
     maxConnections: f['max-connections'],
+    tlsKeylog: f['tls-keylog'],
     shutdownTimeoutMs: f['shutdown-timeout'],
     shutdownDelayMs: f['shutdown-delay'],
   };

@@ -66,7 +66,7 @@ export function route(req: EchoRequest, c: Connection, served: Served, echoBodyL
   if (req.path === '/') {
     const format = negotiate(req.accept, req.query);
     if (format === 'text') return { status: 200, headers: ECHO_TEXT, body: textBody(c), route: '/' };
-    const doc = echoDocument(c, req, served.facts, echoBodyLimit);
+    const doc = echoDocument(c, req, served.facts, echoBodyLimit, served.material.leaf.names);
     return format === 'json'
       ? { status: 200, headers: ECHO_JSON, body: jsonBody(doc), route: '/' }
       : { status: 200, headers: ECHO_HTML, body: htmlBody(doc), route: '/' };

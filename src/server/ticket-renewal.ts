@@ -8,7 +8,7 @@
 // contexts without the hook. Where the hook is missing nothing changes (resumption still works).
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:tls';
-import { ticketKeyHook } from './node-internals.js';
+import { ticketKeyHook } from '../util/node-internals.js';
 
 const USE = 1;
 const USE_AND_RENEW = 2;

@@ -10,6 +10,7 @@
 // inject a connection (net.Server 'connection' event). No private API is touched.
 import { createServer, type Server, type ServerOpts, type Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { tcpOf } from '../util/node-internals.js';
 import { frameClientHello, parseClientHello, type ClientHelloResult } from './client-hello.js';
 
 export type CaptureStatus =
@@ -116,7 +117,7 @@ const captures = new WeakMap<Socket, ClientHelloCapture>();
 
 /** The capture made for the connection under `tlsSocket` by `listenWithClientHello`, if any. */
 export function captureOf(tlsSocket: TLSSocket): ClientHelloCapture | undefined {
-  const tcp = (tlsSocket as TLSSocket & { _parent?: Socket })._parent;
+  const tcp = tcpOf(tlsSocket);
   return tcp ? captures.get(tcp) : undefined;
 }
 

@@ -1,4 +1,4 @@
-// The private parts of Node that src/server/node-internals.ts relies on, each checked against the
+// The private parts of Node that src/util/node-internals.ts relies on, each checked against the
 // running Node: when a release changes one, this fails by name instead of a feature quietly
 // degrading (plain HTTP on the HTTPS port no longer answered, tickets no longer renewed, error
 // answers written into a response, slow heads never timing out).
@@ -14,7 +14,7 @@ import {
   startConnectionTracking,
   tcpOf,
   ticketKeyHook,
-} from '../../src/server/node-internals.js';
+} from '../../src/util/node-internals.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 
 const NAME = `server1.${TEST_DOMAIN}`;
