@@ -4,7 +4,14 @@ import { CommandError, UsageError } from '../config/errors.js';
 import { fingerprintOfPem, type Fingerprint } from './fingerprint.js';
 import { createRoot, describe, issueLeaf, MAX_LEAF_DAYS, type KeyAlg } from './issue.js';
 import { validateDnsName, validateIp } from './names.js';
-import { leafPaths, loadRoot, rootPaths, writeAllOrNothing, type PendingFile } from './store.js';
+import {
+  checkExistingLeaf,
+  leafPaths,
+  loadRoot,
+  rootPaths,
+  writeAllOrNothing,
+  type PendingFile,
+} from './store.js';
 
 export interface IssueRequest {
   out: string;
@@ -35,6 +42,8 @@ export interface IssueResult {
   };
   server?: IssuedFiles & { names: string[]; validTo: Date };
   client?: IssuedFiles;
+  /** Existing leaves with exactly the requested names, kept instead of re-issued. */
+  kept?: { server?: IssuedFiles & { names: string[]; validTo: Date }; client?: IssuedFiles };
 }
 
 /** Creates or reuses the root in `out`, then issues the requested leaves; all files or none. */
@@ -46,17 +55,29 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
     throw new UsageError('no names to issue a certificate for');
   const days = req.days ?? MAX_LEAF_DAYS;
 
-  // Fail on existing leaves before making anything, so an error leaves the folder as it was.
-  const serverFirst = dnsNames[0] ?? ipAddresses[0];
-  const serverPaths = serverFirst ? leafPaths(req.out, serverFirst) : undefined;
-  const clientPaths = clientName ? leafPaths(req.out, clientName) : undefined;
-  for (const p of [serverPaths, clientPaths])
-    for (const path of p ? [p.key, p.cert] : [])
-      if (existsSync(path) && !req.force)
-        throw new CommandError(`${path} already exists (use --force to re-issue)`);
-
   const files: PendingFile[] = [];
   let root = await loadRoot(req.out);
+
+  // An existing leaf for exactly these names is kept; any other existing leaf is an error unless
+  // --force. Both are decided before anything is made, so an error leaves the folder as it was.
+  const serverFirst = dnsNames[0] ?? ipAddresses[0];
+  let serverPaths = serverFirst ? leafPaths(req.out, serverFirst) : undefined;
+  let clientPaths = clientName ? leafPaths(req.out, clientName) : undefined;
+  const kept: NonNullable<IssueResult['kept']> = {};
+  const keep = (p: typeof serverPaths, names: string[]) => {
+    if (!p || req.force || !(existsSync(p.key) || existsSync(p.cert))) return undefined;
+    const found =
+      root && existsSync(p.key) && existsSync(p.cert) ? checkExistingLeaf(p, names, root.certPem) : undefined;
+    if (found?.reusable) return { cert: p.cert, key: p.key, names, validTo: found.validTo };
+    const path = existsSync(p.key) ? p.key : p.cert;
+    throw new CommandError(
+      `${path} already exists${found ? ` and cannot be reused: ${found.why}` : ''} (use --force to re-issue)`,
+    );
+  };
+  kept.server = keep(serverPaths, [...dnsNames, ...ipAddresses]);
+  kept.client = keep(clientPaths, clientName ? [clientName] : []);
+  if (kept.server) serverPaths = undefined;
+  if (kept.client) clientPaths = undefined;
   const state = root ? 'reused' : 'created';
   if (!root) {
     const made = await createRoot({ alg: req.alg ?? 'ecdsa', rsaBits: req.rsaBits });
@@ -75,6 +96,7 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
       fingerprint: fingerprintOfPem(root.certPem),
       subject: describe(root.certPem).subject,
     },
+    ...(kept.server || kept.client ? { kept } : {}),
   };
   if (serverPaths) {
     const leaf = await issueLeaf({ root, dnsNames, ipAddresses, usage: 'server', days });
