@@ -29,6 +29,8 @@ export interface IssueRequest {
 export interface IssuedFiles {
   cert: string;
   key: string;
+  /** An existing leaf with exactly the requested names, kept instead of re-issued. */
+  reused?: boolean;
 }
 
 export interface IssueResult {
@@ -42,8 +44,6 @@ export interface IssueResult {
   };
   server?: IssuedFiles & { names: string[]; validTo: Date };
   client?: IssuedFiles;
-  /** Existing leaves with exactly the requested names, kept instead of re-issued. */
-  kept?: { server?: IssuedFiles & { names: string[]; validTo: Date }; client?: IssuedFiles };
 }
 
 /** Creates or reuses the root in `out`, then issues the requested leaves; all files or none. */
@@ -63,21 +63,20 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
   const serverFirst = dnsNames[0] ?? ipAddresses[0];
   let serverPaths = serverFirst ? leafPaths(req.out, serverFirst) : undefined;
   let clientPaths = clientName ? leafPaths(req.out, clientName) : undefined;
-  const kept: NonNullable<IssueResult['kept']> = {};
   const keep = (p: typeof serverPaths, names: string[]) => {
     if (!p || req.force || !(existsSync(p.key) || existsSync(p.cert))) return undefined;
     const found =
       root && existsSync(p.key) && existsSync(p.cert) ? checkExistingLeaf(p, names, root.certPem) : undefined;
-    if (found?.reusable) return { cert: p.cert, key: p.key, names, validTo: found.validTo };
+    if (found?.reusable) return { cert: p.cert, key: p.key, names, validTo: found.validTo, reused: true };
     const path = existsSync(p.key) ? p.key : p.cert;
     throw new CommandError(
       `${path} already exists${found ? ` and cannot be reused: ${found.why}` : ''} (use --force to re-issue)`,
     );
   };
-  kept.server = keep(serverPaths, [...dnsNames, ...ipAddresses]);
-  kept.client = keep(clientPaths, clientName ? [clientName] : []);
-  if (kept.server) serverPaths = undefined;
-  if (kept.client) clientPaths = undefined;
+  const keptServer = keep(serverPaths, [...dnsNames, ...ipAddresses]);
+  const keptClient = keep(clientPaths, clientName ? [clientName] : []);
+  if (keptServer) serverPaths = undefined;
+  if (keptClient) clientPaths = undefined;
   const state = root ? 'reused' : 'created';
   if (!root) {
     const made = await createRoot({ alg: req.alg ?? 'ecdsa', rsaBits: req.rsaBits });
@@ -96,7 +95,8 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
       fingerprint: fingerprintOfPem(root.certPem),
       subject: describe(root.certPem).subject,
     },
-    ...(kept.server || kept.client ? { kept } : {}),
+    ...(keptServer ? { server: keptServer } : {}),
+    ...(keptClient ? { client: { cert: keptClient.cert, key: keptClient.key, reused: true } } : {}),
   };
   if (serverPaths) {
     const leaf = await issueLeaf({ root, dnsNames, ipAddresses, usage: 'server', days });

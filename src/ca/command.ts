@@ -114,19 +114,16 @@ export const command = defineCommand({
       `  SHA-256 fingerprint: ${r.root.fingerprint.colon}`,
       `  SHA-256 (hex):       ${r.root.fingerprint.hex}`,
     ];
+    const reused = ' (reused: same names, valid for more than 30 days; --force re-issues)';
     if (r.server)
       lines.push(
-        `server certificate ${r.server.cert}, key ${r.server.key}`,
+        `server certificate ${r.server.cert}, key ${r.server.key}${r.server.reused ? reused : ''}`,
         `  names: ${r.server.names.join(', ')}; valid until ${r.server.validTo.toISOString()}`,
       );
-    if (r.kept?.server)
+    if (r.client)
       lines.push(
-        `server certificate ${r.kept.server.cert}, key ${r.kept.server.key} (reused: same names, valid for more than 30 days; --force re-issues)`,
-        `  names: ${r.kept.server.names.join(', ')}; valid until ${r.kept.server.validTo.toISOString()}`,
+        `client certificate ${r.client.cert}, key ${r.client.key} (mutual TLS)${r.client.reused ? reused : ''}`,
       );
-    if (r.client) lines.push(`client certificate ${r.client.cert}, key ${r.client.key} (mutual TLS)`);
-    if (r.kept?.client)
-      lines.push(`client certificate ${r.kept.client.cert}, key ${r.kept.client.key} (mutual TLS; reused)`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   },

@@ -198,6 +198,7 @@ describe(
             });
             const r = new Running(child);
             running.push(r);
+            const started = Date.now();
             if (step.keepsRunning) {
               await r.waitFor(expected.length ? expected : [/./], 60_000).catch((e: Error) => {
                 throw new Error(`${what}\n${e.message}`);
@@ -207,6 +208,7 @@ describe(
               assert.equal(code, 0, `${what}\nexit ${code}:\n${r.output}`);
               for (const re of expected) assert.match(r.output, re, `${what}\n${r.output}`);
             }
+            if (process.env.TLSECHO_README_TIMES) process.stderr.write(`${Date.now() - started}ms ${what}\n`);
           }
         } finally {
           for (const r of running.reverse()) await r.stop();
