@@ -44,13 +44,13 @@ describe('readUserFile', () => {
       text,
       '--cert-file',
       { pem: 'certificate' },
-      `--cert-file ${text} is not a PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
+      `--cert-file ${text} is not a PEM certificate (no 'BEGIN CERTIFICATE' line)`,
     );
     fails(
       text,
       '--key-file',
       { pem: 'private key' },
-      `--key-file ${text} is not a PEM private key (no BEGIN PRIVATE KEY line)`,
+      `--key-file ${text} is not a PEM private key (no 'BEGIN PRIVATE KEY' line)`,
     );
   });
 
