@@ -25,10 +25,6 @@ CLIENT_IMAGE ?= $(IMAGE_PREFIX)tlsecho-client:$(TAG)
 export TLSECHO_SERVER_IMAGE := $(SERVER_IMAGE)
 export TLSECHO_CLIENT_IMAGE := $(CLIENT_IMAGE)
 
-# The containers' user (distroless nonroot). Under rootless Docker or userns-remap, set it to the
-# host uid that container uid 65532 maps to.
-CONTAINER_UID ?= 65532
-
 # Where `make export` writes the bare repository archive.
 EXPORT_DIR ?= artifacts
 EXPORT_NAME ?= tlsecho
@@ -56,8 +52,15 @@ $(CLI): $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json node_modules/.p
 	$(NPM) run build --silent
 	@touch $@
 
-certs: $(MX_keyfile) $(MX_certfile) $(MX_cafile) ## root CA + server certificate in $MX_certspath (only when missing)
-	$(grant-key-read)
+# The Compose client pins the root it fetches from /root_ca to this fingerprint (env_file).
+CA_PIN_FILE = $(MX_certspath)/ca-fingerprint.env
+
+certs: $(MX_keyfile) $(MX_certfile) $(MX_cafile) | $(CLI) ## root CA + server certificate in $MX_certspath (only when missing), the root's fingerprint for Compose
+	@fp=$$($(NODE) $(CLI) ca fingerprint --out $(MX_certspath) --format hex); \
+	printf '# written by make certs: the SHA-256 of %s, pinned by the Compose client\nTLSECHO_CA_FINGERPRINT=%s\n' \
+	  '$(MX_cafile)' "$$fp" > $(CA_PIN_FILE).tmp; \
+	mv $(CA_PIN_FILE).tmp $(CA_PIN_FILE); \
+	echo "recorded the root CA's fingerprint $$fp in $(CA_PIN_FILE) (compose.yaml's client pins it)"
 
 # One run of `tlsecho ca` (it reads MX_domain and MX_certspath) writes all three files; it reuses an
 # existing root, so a missing leaf is re-issued under the same root.
@@ -67,20 +70,6 @@ $(MX_keyfile): | $(CLI)
 
 $(MX_certfile) $(MX_cafile): | $(MX_keyfile)
 	@test -f $@ || { echo "make: $@ is missing but $(MX_keyfile) exists: fix the path in .env, or remove $(dir $(MX_keyfile)) to re-issue" >&2; exit 1; }
-
-# Compose bind-mounts file secrets with the host file's owner and mode, so the 0600 key would be
-# unreadable to the container's uid. An ACL grants read to that one uid; the mode stays 0600 for
-# everyone else. Docker Desktop (macOS/Windows) shares files with its own permission mapping.
-define grant-key-read
-	@if [ "$$(uname -s)" != Linux ]; then \
-	  echo "make: not Linux: skipping the key ACL (Docker Desktop file sharing maps permissions itself)"; \
-	elif ! command -v setfacl >/dev/null; then \
-	  echo "make: setfacl not found: install the 'acl' package, so the server (uid $(CONTAINER_UID)) can read $(MX_keyfile) (docs/compose.md)" >&2; exit 1; \
-	else \
-	  setfacl -m u:$(CONTAINER_UID):r -- $(MX_keyfile); \
-	  echo "granted uid $(CONTAINER_UID) read access to $(MX_keyfile) (ACL; mode stays 0600)"; \
-	fi
-endef
 
 images: ## build the images tlsecho-server and tlsecho-client (REGISTRY, TAG)
 	$(DOCKER) build -f $(DOCKERFILE) --target server --build-arg VERSION=$(VERSION) -t $(SERVER_IMAGE) .
@@ -94,8 +83,8 @@ up: certs images ## start the stack in the background (then: make logs)
 	$(COMPOSE) up -d
 	@echo "stack started: 'make logs' follows it, 'make down' stops it"
 
-down: ## stop and remove the stack's containers and network
-	$(COMPOSE) down --remove-orphans
+down: ## stop and remove the stack's containers, network and the volume with the key's copy
+	$(COMPOSE) down --volumes --remove-orphans
 
 logs: ## follow the logs of the server and the client
 	$(COMPOSE) logs -f
@@ -116,7 +105,7 @@ export: ## the git history as a bare repository: artifacts/tlsecho.git.tar.gz
 	echo "wrote $(EXPORT_DIR)/$(EXPORT_NAME).git.tar.gz ($$(git -C "$$bare" rev-list --all | wc -l) commits, no private key in the history)"
 
 clean: ## stop the stack, remove the images, dist/ and artifacts/ (keeps the certificates)
-	-$(COMPOSE) down --remove-orphans
+	-$(COMPOSE) down --volumes --remove-orphans
 	-$(DOCKER) image rm $(SERVER_IMAGE) $(CLIENT_IMAGE)
 	rm -rf dist artifacts
 

@@ -1,12 +1,20 @@
 // The CA as a library: what `tlsecho ca` does, callable from the demo and from tests.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CommandError, UsageError } from '../config/errors.js';
 import { fingerprintOfPem, type Fingerprint } from './fingerprint.js';
 import { prepareAuthority, type State } from './authority.js';
 import { checkNames } from './constraints.js';
 import { describe, issueLeaf, MAX_LEAF_DAYS, type KeyAlg, type Signer } from './issue.js';
 import { validateDnsName, validateIp } from './names.js';
-import { intermediatePaths, leafPaths, rootPaths, writeAllOrNothing, type PendingFile } from './store.js';
+import {
+  checkExistingLeaf,
+  intermediatePaths,
+  leafPaths,
+  loadRoot,
+  rootPaths,
+  writeAllOrNothing,
+  type PendingFile,
+} from './store.js';
 
 export { prepareAuthority, type Authority, type AuthorityRequest } from './authority.js';
 
@@ -30,6 +38,8 @@ export interface IssueRequest {
 export interface IssuedFiles {
   cert: string;
   key: string;
+  /** An existing leaf with exactly the requested names, kept instead of re-issued. */
+  reused?: boolean;
 }
 
 export interface IssueResult {
@@ -55,14 +65,33 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
     throw new UsageError('no names to issue a certificate for');
   const days = req.days ?? MAX_LEAF_DAYS;
 
-  // Fail on existing leaves before making anything, so an error leaves the folder as it was.
+  // An existing leaf for exactly these names, from this CA, is kept; any other existing leaf is an
+  // error unless --force. Both are decided before anything is made, so an error leaves the folder
+  // as it was.
+  const existingRoot = await loadRoot(req.out);
+  const issuerPath = existsSync(intermediatePaths(req.out).cert)
+    ? intermediatePaths(req.out).cert
+    : undefined;
+  const issuerPem = issuerPath ? readFileSync(issuerPath, 'utf8') : existingRoot?.certPem;
   const serverFirst = dnsNames[0] ?? ipAddresses[0];
-  const serverPaths = serverFirst ? leafPaths(req.out, serverFirst) : undefined;
-  const clientPaths = clientName ? leafPaths(req.out, clientName) : undefined;
-  for (const p of [serverPaths, clientPaths])
-    for (const path of p ? [p.key, p.cert] : [])
-      if (existsSync(path) && !req.force)
-        throw new CommandError(`${path} already exists (use --force to re-issue)`);
+  let serverPaths = serverFirst ? leafPaths(req.out, serverFirst) : undefined;
+  let clientPaths = clientName ? leafPaths(req.out, clientName) : undefined;
+  const keep = (p: typeof serverPaths, names: string[]) => {
+    if (!p || req.force || !(existsSync(p.key) || existsSync(p.cert))) return undefined;
+    const found =
+      issuerPem && existsSync(p.key) && existsSync(p.cert)
+        ? checkExistingLeaf(p, names, issuerPem)
+        : undefined;
+    if (found?.reusable) return { cert: p.cert, key: p.key, names, validTo: found.validTo, reused: true };
+    const path = existsSync(p.key) ? p.key : p.cert;
+    throw new CommandError(
+      `${path} already exists${found ? ` and cannot be reused: ${found.why}` : ''} (use --force to re-issue)`,
+    );
+  };
+  const keptServer = keep(serverPaths, [...dnsNames, ...ipAddresses]);
+  const keptClient = keep(clientPaths, clientName ? [clientName] : []);
+  if (keptServer) serverPaths = undefined;
+  if (keptClient) clientPaths = undefined;
 
   const ca = await prepareAuthority({
     out: req.out,
@@ -82,6 +111,8 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
       fingerprint: fingerprintOfPem(ca.root.certPem),
       subject: describe(ca.root.certPem).subject,
     },
+    ...(keptServer ? { server: keptServer } : {}),
+    ...(keptClient ? { client: { cert: keptClient.cert, key: keptClient.key, reused: true } } : {}),
   };
   if (ca.intermediate)
     result.intermediate = {

@@ -2,10 +2,10 @@
 // server certificate for the three server names, or for the names given; `tlsecho ca fingerprint`
 // prints the root's SHA-256 fingerprint for clients to pin; `install`/`uninstall` add the root to
 // (or remove it from) the NSS databases of Chromium and Firefox on Linux.
-import { existsSync, readFileSync } from 'node:fs';
 import { defineCommand } from '../command.js';
 import { CommandError, UsageError } from '../config/errors.js';
 import { opt } from '../config/options.js';
+import { readUserFile } from '../config/user-file.js';
 import { certsPathOption, domainOption, serverNames } from '../config/shared.js';
 import { fingerprintOfPem } from './fingerprint.js';
 import { issueCertificates } from './api.js';
@@ -41,11 +41,16 @@ export const caOptions = {
     default: MAX_LEAF_DAYS,
     description: 'validity of issued certificates in days',
   }),
-  client: opt({ kind: 'string', description: 'also issue a client certificate (mutual TLS) for this name' }),
+  client: opt({
+    kind: 'string',
+    description:
+      'issue a client certificate (mutual TLS) for this name; alone, no server certificate (add --domains for one)',
+  }),
   force: opt({
     kind: 'bool',
     default: false,
-    description: 'replace existing leaf certificates and keys (never the root)',
+    description:
+      'replace existing leaf certificates and keys (never the root); without it, a leaf with the same names valid for 30+ days is reused',
   }),
   intermediate: opt({
     kind: 'bool',
@@ -176,12 +181,16 @@ export const command = defineCommand({
       lines.push(
         `intermediate CA ${r.intermediate.cert} (${r.intermediate.state}): ${r.intermediate.subject}`,
       );
+    const reused = ' (reused: same names, valid for more than 30 days; --force re-issues)';
     if (r.server)
       lines.push(
-        `server certificate ${r.server.cert}, key ${r.server.key}`,
+        `server certificate ${r.server.cert}, key ${r.server.key}${r.server.reused ? reused : ''}`,
         `  names: ${r.server.names.join(', ')}; valid until ${r.server.validTo.toISOString()}`,
       );
-    if (r.client) lines.push(`client certificate ${r.client.cert}, key ${r.client.key} (mutual TLS)`);
+    if (r.client)
+      lines.push(
+        `client certificate ${r.client.cert}, key ${r.client.key} (mutual TLS)${r.client.reused ? reused : ''}`,
+      );
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   },
@@ -189,10 +198,10 @@ export const command = defineCommand({
 
 function printFingerprint(out: string, format: string): number {
   const path = rootPaths(out).cert;
-  if (!existsSync(path)) throw new CommandError(`no root CA at ${path} (run 'tlsecho ca' first)`);
+  const pem = readUserFile(path, 'root CA', { pem: 'certificate' });
   let fp;
   try {
-    fp = fingerprintOfPem(readFileSync(path, 'utf8'));
+    fp = fingerprintOfPem(pem);
   } catch {
     throw new CommandError(`${path} is not a valid PEM certificate`);
   }

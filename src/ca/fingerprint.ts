@@ -18,11 +18,15 @@ export function fingerprintOfPem(pem: string): Fingerprint {
   return fingerprintOfDer(new X509Certificate(pem).raw);
 }
 
-/** Accepts either form (any case, with or without colons); returns lowercase hex or undefined. */
+/**
+ * Accepts what `tlsecho ca fingerprint` and `openssl x509 -fingerprint -sha256 -noout` print
+ * (`sha256 Fingerprint=AB:…`, `SHA256 Fingerprint=AB:…`), the bare colon form and plain hex, in
+ * any case; returns lowercase hex or undefined.
+ */
 export function normalizeFingerprint(text: string): string | undefined {
   const hex = text
     .trim()
-    .replace(/^sha256[:=]/i, '')
+    .replace(/^sha-?256(\s+fingerprint)?\s*[:=]\s*/i, '')
     .replace(/[:\s]/g, '')
     .toLowerCase();
   return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;

@@ -5,8 +5,10 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { CommandError } from '../config/errors.js';
+import { readUserFile } from '../config/user-file.js';
 import { importKey, type KeyMaterial } from './issue.js';
 import { folderName } from './names.js';
 
@@ -54,7 +56,7 @@ export async function loadCaPair(
   if (!hasCert && !hasKey) return undefined;
   if (!hasCert) throw new CommandError(`${p.key} exists but ${p.cert} is missing; restore it or remove both`);
   if (!hasKey) throw new CommandError(`${p.cert} exists but ${p.key} is missing; restore it or remove both`);
-  const certPem = read(p.cert);
+  const certPem = readUserFile(p.cert, 'root CA', { pem: 'certificate' });
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -62,7 +64,7 @@ export async function loadCaPair(
     throw new CommandError(`${p.cert} is not a valid PEM certificate`);
   }
   if (!cert.ca) throw new CommandError(`${p.cert} is not a CA certificate`);
-  const keyPem = read(p.key);
+  const keyPem = readUserFile(p.key, 'root CA key', { pem: 'private key' });
   let keyObject;
   try {
     keyObject = createPrivateKey(keyPem);
@@ -80,14 +82,6 @@ export async function loadCaPair(
     throw new CommandError(`${p.key}: ${(err as Error).message}`);
   }
   return { certPem, key };
-}
-
-function read(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new CommandError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-  }
 }
 
 export interface PendingFile {
@@ -128,4 +122,53 @@ export function writeAllOrNothing(files: PendingFile[]): void {
     const e = err as NodeJS.ErrnoException;
     throw new CommandError(`cannot write to ${e.path ?? 'output folder'}: ${e.code ?? e.message}`);
   }
+}
+
+/** A leaf kept rather than re-issued needs at least this much validity left. */
+export const REUSE_MIN_REMAINING_MS = 30 * 24 * 3600 * 1000;
+
+export type ExistingLeaf = { reusable: true; validTo: Date } | { reusable: false; why: string };
+
+/**
+ * Whether the leaf already at `paths` can stand for the one requested, so that
+ * `tlsecho ca && tlsecho server` can run again and again: exactly the requested names, issued by
+ * this root, its key present and matching, and valid for more than 30 more days.
+ */
+export function checkExistingLeaf(
+  paths: { cert: string; key: string },
+  names: string[],
+  issuerCertPem: string,
+): ExistingLeaf {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(readFileSync(paths.cert));
+    if (!cert.checkPrivateKey(createPrivateKey(readFileSync(paths.key)))) return no('its key does not match');
+  } catch {
+    return no('it cannot be read or parsed');
+  }
+  const root = new X509Certificate(issuerCertPem);
+  if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) return no('it was issued by another CA');
+  const held = sanNames(cert);
+  const wanted = [...new Set(names.map(canonicalName))].sort();
+  if (held.join(',') !== wanted.join(',')) return no(`it is for other names (${held.join(', ') || 'none'})`);
+  const validTo = new Date(cert.validTo);
+  if (new Date(cert.validFrom).getTime() > Date.now()) return no('it is not valid yet');
+  if (validTo.getTime() - Date.now() <= REUSE_MIN_REMAINING_MS)
+    return no(`it expires on ${validTo.toISOString()}, within 30 days`);
+  return { reusable: true, validTo };
+}
+
+function no(why: string): ExistingLeaf {
+  return { reusable: false, why };
+}
+
+/** Sorted SAN entries; IPv6 written short, as the requested names are after validation. */
+function sanNames(cert: X509Certificate): string[] {
+  const entries = (cert.subjectAltName ?? '').split(', ').filter((s) => s.length > 0);
+  return [...new Set(entries.map((s) => canonicalName(s.replace(/^(DNS:|IP Address:)/, ''))))].sort();
+}
+
+function canonicalName(name: string): string {
+  // Node prints IPv6 SAN entries in full (0:0:0:0:0:0:0:1); the URL parser compresses them.
+  return isIP(name) === 6 ? new URL(`http://[${name}]/`).hostname.slice(1, -1) : name.toLowerCase();
 }

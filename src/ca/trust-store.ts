@@ -2,10 +2,11 @@
 // Chromium and Firefox read on Linux, like `mkcert -install` (the system and Java stores are in
 // os-stores.ts); for macOS and Windows the commands to run are printed, not run.
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { CommandError } from '../config/errors.js';
+import { readUserFile } from '../config/user-file.js';
 import { addCert, checkCertutil, createDb, deleteCert, listCerts, setTrust } from './certutil.js';
 import { fingerprintOfDer } from './fingerprint.js';
 import { discoverNssDbs, explicitNssDbs, type FoundDb } from './nss-dbs.js';
@@ -28,14 +29,7 @@ export interface TrustedRoot {
 /** Reads <out>/minica.pem; a clear error when it is missing or not a CA certificate. */
 export function readRoot(out: string): TrustedRoot {
   const path = resolve(rootPaths(out).cert);
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CommandError(`no root CA at ${path} (run 'tlsecho ca' first)`);
-    throw new CommandError(`cannot read ${path}: ${code ?? err}`);
-  }
+  const pem = readUserFile(path, 'root CA', { pem: 'certificate' });
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);

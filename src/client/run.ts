@@ -1,8 +1,8 @@
 // The client's main loop: establish trust, then call the server under a random one of its names at
 // each interval, print what it answered (or why it failed), and summarise at the end.
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError } from '../config/errors.js';
+import { readUserFile } from '../config/user-file.js';
 import { describeFailure, RequestFailure, type Failure } from './failures.js';
 import { httpsGet, type Trust } from './http.js';
 import { makeResolver, type ResolveFn } from './resolve.js';
@@ -69,7 +69,7 @@ export async function runClient(cfg: ClientConfig, io: ClientIO): Promise<number
       stats.recordSuccess(name, r.latencyMs);
     } else if (r.failure.unavailable && !everConnected) {
       // Start-up order (Compose, a rolling Pod): the server is not there yet. Wait, don't count.
-      if (!(await waiter.wait(`${name}${r.where}: ${message(r.failure)}`))) break;
+      if (!(await waiter.wait(`${name}${r.where}: ${message(r.failure, cfg.dns)}`))) break;
       continue;
     } else {
       err(`FAILED ${name}${r.where}: ${message(r.failure)}`);
@@ -148,7 +148,7 @@ async function establishTrust(
         const f = describeFailure(e);
         if (!f.unavailable)
           throw new CommandError(`cannot fetch the root CA from ${url.href}: ${message(f)}`);
-        if (!(await waiter.wait(`${url.href}: ${message(f)}`))) return undefined;
+        if (!(await waiter.wait(`${url.href}: ${message(f, cfg.dns)}`))) return undefined;
       }
     }
     waiter.reset();
@@ -167,14 +167,10 @@ async function establishTrust(
 
 function loadClientPair(cfg: ClientConfig): { cert?: string; key?: string } {
   if (!cfg.certFile || !cfg.keyFile) return {};
-  const read = (flag: string, path: string) => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new CommandError(`cannot read ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-    }
+  return {
+    cert: readUserFile(cfg.certFile, '--cert-file', { pem: 'certificate' }),
+    key: readUserFile(cfg.keyFile, '--key-file', { pem: 'private key' }),
   };
-  return { cert: read('--cert-file', cfg.certFile), key: read('--key-file', cfg.keyFile) };
 }
 
 /** Capped exponential backoff while the server is not up, bounded by --wait-timeout. */
@@ -208,8 +204,21 @@ class Waiter {
   }
 }
 
-function message(f: Failure): string {
+function message(f: Failure, dns?: string): string {
+  if (f.reason === NOT_RESOLVED) return `${f.reason} (${notResolvedHint(dns)})`;
   return f.detail ? `${f.reason} (${f.detail})` : f.reason;
+}
+
+const NOT_RESOLVED = describeFailure({ code: 'ENOTFOUND' }).reason;
+
+// In Compose or Kubernetes a name that does not resolve yet is a server that is not up yet, so the
+// client keeps waiting; on one machine it means nothing answers for the name at all, and the
+// line says how to make it resolve.
+function notResolvedHint(dns: string | undefined): string {
+  return dns
+    ? `the DNS server ${dns} has no address for it; check --domain or --names`
+    : "not in DNS or /etc/hosts; on one machine run 'npx tlsecho dns' and add --dns 127.0.0.1:10053, " +
+        'or use --names localhost';
 }
 
 function firstLine(s: string): string {

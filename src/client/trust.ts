@@ -2,9 +2,9 @@
 // /root_ca over plain HTTP, accepted only if it matches --ca-fingerprint (as `step ca bootstrap`
 // does) or, without a pin, on first use with a warning. Either way it must be a CA certificate.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fingerprintOfPem, normalizeFingerprint, type Fingerprint } from '../ca/fingerprint.js';
 import { CommandError, UsageError } from '../config/errors.js';
+import { readUserFile } from '../config/user-file.js';
 import { RequestFailure } from './failures.js';
 import { httpGet, type GetOptions } from './http.js';
 import type { ResolveFn } from './resolve.js';
@@ -20,13 +20,14 @@ export interface TrustedRoot {
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/** Parses a --ca-fingerprint value; both `AB:CD:…` and plain hex are accepted. */
+/** Parses a --ca-fingerprint value: what `tlsecho ca fingerprint` or openssl prints, or plain hex. */
 export function parsePin(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const hex = normalizeFingerprint(text);
   if (!hex)
     throw new UsageError(
-      `invalid --ca-fingerprint: expected a SHA-256 fingerprint (64 hex digits, colons optional), got '${text}'`,
+      `invalid --ca-fingerprint: expected a SHA-256 fingerprint as 'tlsecho ca fingerprint' or ` +
+        `'openssl x509 -fingerprint -sha256' prints it (64 hex digits, colons optional), got '${text}'`,
     );
   return hex;
 }
@@ -58,13 +59,7 @@ export function acceptRoot(pem: string, source: string, pin: string | undefined)
 }
 
 export function loadCaFile(path: string, pin: string | undefined): TrustedRoot {
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new CommandError(`cannot read --ca-file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-  }
-  return acceptRoot(pem, path, pin);
+  return acceptRoot(readUserFile(path, '--ca-file', { pem: 'certificate' }), path, pin);
 }
 
 /** One attempt at GET /root_ca; a server that is not up yet surfaces as an `unavailable` failure. */

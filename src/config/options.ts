@@ -1,10 +1,10 @@
 // One configuration layer for every command: flags over environment variables over an optional
 // YAML file (--config FILE) over defaults. Every value is parsed and validated at start, and an
 // error names the option and where its bad value came from.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
+import { readUserFile } from './user-file.js';
 
 export type Kind = 'string' | 'int' | 'bool' | 'list' | 'duration';
 
@@ -140,12 +140,12 @@ export function resolveOptions<T extends OptionTable>(
   try {
     parsed = parseArgs({ args: [...argv], options: parseSpec, allowPositionals: true, strict: true });
   } catch (err) {
-    // parseArgs' messages are clear but long; keep the first sentence.
-    throw new UsageError(
-      String((err as Error).message)
-        .split('. ')[0]!
-        .replace(/\.$/, ''),
-    );
+    // parseArgs' messages are clear but long; keep the first sentence, and say where the
+    // options are listed.
+    const first = String((err as Error).message)
+      .split('. ')[0]!
+      .replace(/\.$/, '');
+    throw new UsageError(`${first} (run with --help for the options)`);
   }
   const flags = parsed.values as Record<string, string | boolean | undefined>;
 
@@ -178,9 +178,10 @@ export function resolveOptions<T extends OptionTable>(
 function readConfigFile(path: string, table: OptionTable): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readUserFile(path, 'config file', { allowEmpty: true });
   } catch (err) {
-    throw new UsageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    // Bad input like a bad flag: exit code 2.
+    throw err instanceof CommandError ? new UsageError(err.message) : err;
   }
   let doc: unknown;
   try {

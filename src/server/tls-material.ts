@@ -1,9 +1,9 @@
 // Reads and checks the certificate, key and CA files. Every problem becomes one line naming the
 // file and what is wrong, so start-up fails clearly and a bad rotation is rejected clearly.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fingerprintOfDer, type Fingerprint } from '../ca/fingerprint.js';
 import { CommandError } from '../config/errors.js';
+import { readUserFile, type PemKind } from '../config/user-file.js';
 
 export interface TlsFiles {
   certFile: string;
@@ -23,21 +23,8 @@ export interface TlsMaterial {
   caFingerprint: Fingerprint;
 }
 
-function read(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a folder'
-            : (code ?? String(err));
-    throw new CommandError(`cannot read ${flag} ${path}: ${why}`);
-  }
+function read(path: string, flag: string, pem: PemKind): string {
+  return readUserFile(path, flag, { pem });
 }
 
 function parseCert(pem: string, path: string, flag: string): X509Certificate {
@@ -58,19 +45,27 @@ function parseKey(pem: string, path: string): KeyObject {
   }
 }
 
-/** DNS names and IP addresses of a certificate's subjectAltName. */
+/** DNS names and IP addresses of a certificate's subjectAltName, IPv6 written short (`::1`). */
 export function certNames(cert: X509Certificate): string[] {
   return (cert.subjectAltName ?? '')
     .split(', ')
-    .map((s) => s.replace(/^(DNS:|IP Address:)/, ''))
+    .map((s) =>
+      s.startsWith('IP Address:') ? shortIp(s.slice('IP Address:'.length)) : s.replace(/^DNS:/, ''),
+    )
     .filter((s) => s.length > 0);
 }
 
+// Node prints IPv6 SAN entries in full (`0:0:0:0:0:0:0:1`); the URL parser writes the RFC 5952
+// form people type.
+function shortIp(ip: string): string {
+  return ip.includes(':') ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
+}
+
 export function loadTlsMaterial(files: TlsFiles): TlsMaterial {
-  const cert = read(files.certFile, '--cert-file').toString('utf8');
-  const key = read(files.keyFile, '--key-file').toString('utf8');
-  const ca = read(files.caFile, '--ca-file');
-  const clientCa = files.clientCaFile ? read(files.clientCaFile, '--client-ca').toString('utf8') : undefined;
+  const cert = read(files.certFile, '--cert-file', 'certificate');
+  const key = read(files.keyFile, '--key-file', 'private key');
+  const ca = Buffer.from(read(files.caFile, '--ca-file', 'certificate'), 'utf8');
+  const clientCa = files.clientCaFile ? read(files.clientCaFile, '--client-ca', 'certificate') : undefined;
 
   const leaf = parseCert(cert, files.certFile, '--cert-file');
   const root = parseCert(ca.toString('utf8'), files.caFile, '--ca-file');

@@ -161,18 +161,49 @@ describe('tlsecho ca with the defaults', () => {
     });
   });
 
-  it('reuses the root on a later run and refuses to overwrite a leaf without --force', async () => {
+  it('reuses the root and a leaf with the same names on a later run; other names need --force', async () => {
     const before = readFileSync(join(out, 'minica.pem'), 'utf8');
     const leafBefore = readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem'), 'utf8');
+    const keyBefore = readFileSync(join(out, 'server1.tlsecho.test', 'key.pem'), 'utf8');
+    // `tlsecho ca && tlsecho server`, run again: the same default names, so the leaf is kept.
     const again = await runCli(['ca', '--out', out]);
-    assert.equal(again.code, 1);
-    assert.match(again.stderr, /key\.pem already exists \(use --force to re-issue\)/);
-    assert.equal(again.stderr.trim().split('\n').length, 1);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, '');
+    assert.match(again.stdout, /server certificate .*cert\.pem, key .*key\.pem \(reused: same names/);
+    assert.match(again.stdout, /names: server1\.tlsecho\.test, .*, ::1; valid until /);
+    assert.equal(readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem'), 'utf8'), leafBefore);
+    assert.equal(readFileSync(join(out, 'server1.tlsecho.test', 'key.pem'), 'utf8'), keyBefore);
+    // The same folder for other names: not silently replaced.
+    const other = await runCli(['ca', '--out', out, '--domains', 'server1.tlsecho.test']);
+    assert.equal(other.code, 1);
+    assert.match(
+      other.stderr,
+      /key\.pem already exists and cannot be reused: it is for other names \(.*localhost.*\) \(use --force to re-issue\)/,
+    );
+    assert.equal(other.stderr.trim().split('\n').length, 1);
+    assert.equal(readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem'), 'utf8'), leafBefore);
     const forced = await runCli(['ca', '--out', out, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /\(reused\)/);
     assert.equal(readFileSync(join(out, 'minica.pem'), 'utf8'), before);
     assert.notEqual(readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem'), 'utf8'), leafBefore);
+  });
+
+  it('does not reuse a leaf that expires within 30 days', async () => {
+    const dir = join(t.dir, 'short');
+    const first = await runCli(['ca', '--out', dir, '--domains', 'short.test', '--days', '20']);
+    assert.equal(first.code, 0, first.stderr);
+    const again = await runCli(['ca', '--out', dir, '--domains', 'short.test']);
+    assert.equal(again.code, 1);
+    assert.match(
+      again.stderr,
+      /cannot be reused: it expires on \S+, within 30 days \(use --force to re-issue\)$/m,
+    );
+    const client = await runCli(['ca', '--out', dir, '--client', 'pinger']);
+    assert.equal(client.code, 0, client.stderr);
+    const clientAgain = await runCli(['ca', '--out', dir, '--client', 'pinger']);
+    assert.equal(clientAgain.code, 0, clientAgain.stderr);
+    assert.match(clientAgain.stdout, /client certificate .*pinger.*\(mutual TLS\) \(reused/);
   });
 
   it('issues a client certificate for mutual TLS that openssl accepts as sslclient', async () => {
@@ -295,7 +326,7 @@ describe('tlsecho ca bad input', () => {
     await fails([], /invalid --rsa-bits \(from environment variable TLSECHO_RSA_BITS\)/, 2, {
       TLSECHO_RSA_BITS: '1024',
     });
-    await fails(['--bogus'], /Unknown option '--bogus'/);
+    await fails(['--bogus'], /^tlsecho ca: Unknown option '--bogus' \(run with --help for the options\)$/m);
   });
 
   it('rejects an unknown key in the config file', async () => {

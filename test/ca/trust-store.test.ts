@@ -185,7 +185,7 @@ describe('tlsecho ca install failures', () => {
       assert.equal(r.code, 1);
       assert.equal(
         r.stderr,
-        `tlsecho ca: no root CA at ${join(out, 'minica.pem')} (run 'tlsecho ca' first)\n`,
+        `tlsecho ca: cannot read root CA ${join(out, 'minica.pem')}: no such file (run 'npx tlsecho ca' first)\n`,
       );
     }
   });

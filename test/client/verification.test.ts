@@ -2,6 +2,7 @@
 // right root and rejects another before any HTTPS request; the fetched root must be a CA; and a
 // certificate for other names, from another CA or expired fails with the name and the reason.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -60,6 +61,55 @@ describe('client trust and verification', () => {
       assert.equal(answers.length, 3, r.stdout);
       assert.doesNotMatch(r.stderr, /warning/);
     }
+  });
+
+  it('accepts the pin exactly as `tlsecho ca fingerprint` and openssl print it', async () => {
+    const s = await serve({ certPem: pki.certPem, keyPem: pki.keyPem, rootPem: pki.caPem });
+    const ours = await runCli(['ca', 'fingerprint', '--out', join(t.dir, 'a')]);
+    assert.equal(ours.code, 0, ours.stderr);
+    const openssl = execFileSync(
+      'openssl',
+      ['x509', '-fingerprint', '-sha256', '-noout', '-in', pki.root.cert],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.match(ours.stdout, /^sha256 Fingerprint=/);
+    assert.match(openssl, /^(sha256|SHA256) Fingerprint=/);
+    for (const pin of [ours.stdout, openssl, openssl.toLowerCase()]) {
+      const r = await client(s, '--ca-fingerprint', pin.trim(), '--count', '1');
+      assert.equal(r.code, 0, `${pin}: ${r.stderr}`);
+      assert.match(r.stdout, /matches --ca-fingerprint/);
+    }
+  });
+
+  it('names a missing --ca-file in one line, without a raw error code', async () => {
+    const missing = join(t.dir, 'nope.pem');
+    const r = await runCli(['client', '--ca-file', missing, '--count', '1']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `tlsecho client: cannot read --ca-file ${missing}: no such file\n`);
+    const folder = await runCli(['client', '--ca-file', t.dir, '--count', '1']);
+    assert.equal(folder.stderr, `tlsecho client: cannot read --ca-file ${t.dir}: is a folder, not a file\n`);
+  });
+
+  it('a name the DNS server does not know says what to check while waiting', async () => {
+    const s = await serve({ certPem: pki.certPem, keyPem: pki.keyPem, rootPem: pki.caPem });
+    const r = await client(
+      s,
+      '--ca-file',
+      pki.root.cert,
+      '--names',
+      'nowhere.tlsecho.test',
+      '--wait-timeout',
+      '500ms',
+    );
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `waiting for server: nowhere\\.tlsecho\\.test: name does not resolve \\(the DNS server ${dns.address.replace(/\./g, '\\.')} has no address for it; check --domain or --names\\); retrying in`,
+      ),
+    );
   });
 
   it('rejects a root with another fingerprint and makes no HTTPS request', async () => {

@@ -1,13 +1,16 @@
 // The Compose deployment on a real Docker engine: images built by `make images`, certificates by
-// `make certs`, the repository's compose.yaml run under unique project names.
+// `make certs`, the repository's compose.yaml run under unique project names. Everything runs
+// with a PATH that has no setfacl: the seed's three commands need no host package beyond Docker,
+// make and Node.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, statSync } from 'node:fs';
+import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
 import { tempDir } from '../helpers/pki.js';
 import { skipUnless } from '../helpers/requirements.js';
-import { ComposeProject, check, dockerMissing, exec, waitFor } from './docker.js';
+import { ComposeProject, check, dockerMissing, exec, pathWithout, waitFor } from './docker.js';
 
 const skip = skipUnless('DOCKER', dockerMissing());
 const DOMAIN = 'e2e.test';
@@ -23,6 +26,7 @@ describe('Docker Compose stack', { skip, timeout: 10 * 60_000 }, () => {
   const tmp = tempDir('tlsecho-compose-');
   const certs = join(tmp.dir, 'certs');
   const env: NodeJS.ProcessEnv = {
+    PATH: pathWithout(['setfacl', 'getfacl'], join(tmp.dir, 'bin')),
     MX_domain: DOMAIN,
     MX_certspath: certs,
     MX_certfile: join(certs, `server1.${DOMAIN}`, 'cert.pem'),
@@ -34,15 +38,20 @@ describe('Docker Compose stack', { skip, timeout: 10 * 60_000 }, () => {
     ...images,
   };
   const projects: ComposeProject[] = [];
-  const project = (suffix: string, extra: NodeJS.ProcessEnv = {}) => {
-    const p = new ComposeProject(`tlsecho-${suffix}-${id}`, { ...env, ...extra });
+  const project = (suffix: string, extra: NodeJS.ProcessEnv = {}, overrides: string[] = []) => {
+    const p = new ComposeProject(`tlsecho-${suffix}-${id}`, { ...env, ...extra }, overrides);
     projects.push(p);
     return p;
   };
 
   before(async () => {
+    const which = await exec('bash', ['-c', '! command -v setfacl && ! command -v getfacl'], { env });
+    assert.equal(which.code, 0, `setfacl must not be on the test's PATH: ${which.stdout}`);
     // -o: use the dist/ these tests run from instead of recompiling the tree.
     await check('make', ['-o', 'dist/src/cli.js', 'certs'], { env, timeoutMs: 60_000 });
+    // As the user who ran make would have it: 0600, owned by someone who is neither root nor the
+    // container's uid (when the test may chown).
+    if (process.getuid?.() === 0) chownSync(env.MX_keyfile!, 4242, 4242);
     await check('make', ['images', `TAG=${tag}`], { env, timeoutMs: 8 * 60_000 });
   });
 
@@ -52,13 +61,12 @@ describe('Docker Compose stack', { skip, timeout: 10 * 60_000 }, () => {
     tmp.cleanup();
   });
 
-  it('make certs keeps the key 0600 and grants only uid 65532 read access by ACL', async () => {
-    // With an ACL the group bits show the ACL mask; what counts is group::--- and no world bits.
-    assert.equal(statSync(env.MX_keyfile!).mode & 0o007, 0, 'not world-readable');
-    const acl = (await check('getfacl', ['-p', '-c', env.MX_keyfile!])).stdout;
-    assert.match(acl, /^user:65532:r--$/m);
-    assert.match(acl, /^group::---$/m);
-    assert.match(acl, /^other::---$/m);
+  it('make certs leaves the key 0600 (no ACL) and records the root fingerprint for Compose', () => {
+    // An ACL would show up as group bits (its mask): none may be set.
+    assert.equal(statSync(env.MX_keyfile!).mode & 0o777, 0o600);
+    const pin = readFileSync(join(certs, 'ca-fingerprint.env'), 'utf8');
+    const fp = fingerprintOfPem(readFileSync(env.MX_cafile!, 'utf8'));
+    assert.match(pin, new RegExp(`^TLSECHO_CA_FINGERPRINT=${fp.hex}$`, 'm'));
   });
 
   const e2e = project('e2e');
@@ -93,15 +101,38 @@ describe('Docker Compose stack', { skip, timeout: 10 * 60_000 }, () => {
     );
     for (const [i, line] of seen.entries()) assert.ok(line.includes(NAMES[i]!), line);
 
+    // The seed's bootstrap: the root from the server's /root_ca, pinned to what make recorded.
     const client = await e2e.logs('client');
-    assert.match(client, /trusting root CA .* from \/run\/secrets\/ca_cert/);
+    const fp = fingerprintOfPem(readFileSync(env.MX_cafile!, 'utf8'));
+    assert.match(
+      client,
+      new RegExp(
+        `trusting root CA .* from http://server1\\.e2e\\.test:8080/root_ca, SHA-256 ${fp.colon} \\(matches --ca-fingerprint\\)`,
+      ),
+    );
     assert.doesNotMatch(client, /FAILED|warning/);
     assert.match(await e2e.logs('server'), /ready.*https_port.*8443/);
+    assert.match(
+      await e2e.logs('tls-key'),
+      /installed \/run\/secrets\/tls_key as \/tls-key\/key\.pem for uid 65532/,
+    );
 
-    // Runs as the image's non-root user; the key is a mounted file, not an environment variable.
+    // Runs as the image's non-root user; its key copy is its own and 0400, not in the environment.
     assert.equal(await e2e.inspect('server', '{{.Config.User}}'), '65532:65532');
     const serverEnv = await e2e.inspect('server', '{{json .Config.Env}}');
     assert.doesNotMatch(serverEnv, /PRIVATE KEY|MX_keyfile/);
+    const stat = await e2e.ok(
+      [
+        'exec',
+        '-T',
+        'server',
+        '/nodejs/bin/node',
+        '-e',
+        "const s = require('fs').statSync('/run/tls-key/key.pem'); console.log(s.uid, (s.mode & 0o777).toString(8))",
+      ],
+      30_000,
+    );
+    assert.equal(stat.stdout.trim(), '65532 400');
   });
 
   it('docker compose stop ends both containers with exit code 0 (SIGTERM, no SIGKILL)', async () => {
@@ -152,10 +183,27 @@ describe('Docker Compose stack', { skip, timeout: 10 * 60_000 }, () => {
     if (id) assert.equal(await p.inspect('server', '{{.State.Running}}'), 'false');
   });
 
-  it('a key the container cannot read (no ACL) makes the server exit with a one-line error', async () => {
-    const bare = join(tmp.dir, 'key-without-acl.pem');
-    copyFileSync(env.MX_keyfile!, bare); // a plain copy: mode 0600, no ACL
-    const p = project('noacl', { MX_keyfile: bare });
+  it('the root as a secret (compose.ca-file.yaml) is the documented alternative and works', async () => {
+    const p = project('cafile', {}, ['deploy/docker/compose.ca-file.yaml']);
+    await p.ok(['up', '-d', '--no-build'], 180_000);
+    await waitFor(
+      'an echo with the root from the secret',
+      async () => {
+        const logs = await p.logs('client');
+        return /trusting root CA .* from \/run\/secrets\/ca_cert/.test(logs) &&
+          NAMES.some((n) => logs.includes(` ${n} -> `))
+          ? true
+          : undefined;
+      },
+      90_000,
+      async () => `client logs:\n${await p.logs('client')}`,
+    );
+  });
+
+  it('a key file that is not a key makes the server exit with a one-line error', async () => {
+    const bare = join(tmp.dir, 'not-a-key.pem');
+    writeFileSync(bare, 'not a key\n', { mode: 0o600 });
+    const p = project('badkey', { MX_keyfile: bare });
     await p.run(['up', '-d', '--no-build', 'server'], 120_000);
     const state = await waitFor(
       'the server to exit',
@@ -168,7 +216,7 @@ describe('Docker Compose stack', { skip, timeout: 10 * 60_000 }, () => {
     );
     assert.notEqual(state, 'exited 0');
     const logs = await p.logs('server');
-    assert.match(logs, /\/run\/secrets\/tls_key/);
+    assert.match(logs, /--key-file \/run\/tls-key\/key\.pem is not a PEM private key/);
     assert.doesNotMatch(logs, /^\s+at /m, 'a clear message, not a stack trace');
   });
 });

@@ -1,6 +1,8 @@
 // Helpers for the Compose tests: run docker/make/git as real processes, find out whether an engine
 // answers, and drive one Compose project (unique name, temp certificates) of the root compose.yaml.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess, type CliResult, type RunOptions } from '../helpers/cli.js';
 
@@ -34,9 +36,29 @@ function answers(cmd: string, args: string[]): boolean {
 export function dockerMissing(): string | undefined {
   if (!answers('docker', ['info', '--format', '{{.ServerVersion}}'])) return 'no Docker engine answers';
   if (!answers('docker', ['compose', 'version'])) return "'docker compose' is not available";
-  if (process.platform === 'linux' && !answers('setfacl', ['--version']))
-    return "setfacl is missing (package 'acl'; make certs grants the container's uid read access to the key)";
   return undefined;
+}
+
+/**
+ * A PATH with every program of `path` except `names`: a folder of symbolic links, one per
+ * program, so a test can prove that nothing it runs needs them (e.g. no setfacl).
+ */
+export function pathWithout(names: string[], dir: string, path = process.env.PATH ?? ''): string {
+  mkdirSync(dir, { recursive: true });
+  for (const folder of path.split(':').filter(Boolean)) {
+    let entries: string[];
+    try {
+      entries = readdirSync(folder);
+    } catch {
+      continue; // a PATH entry that does not exist
+    }
+    for (const entry of entries) {
+      const link = join(dir, entry);
+      if (names.includes(entry) || existsSync(link)) continue; // the first on PATH wins, as in a shell
+      symlinkSync(join(folder, entry), link);
+    }
+  }
+  return dir;
 }
 
 /** Polls `probe` until it returns a value, at most `timeoutMs`; the error carries `describe()`. */
@@ -60,14 +82,16 @@ export class ComposeProject {
   constructor(
     readonly name: string,
     readonly env: NodeJS.ProcessEnv,
+    /** Override files after compose.yaml, relative to the repository root. */
+    readonly overrides: string[] = [],
   ) {}
 
   run(args: string[], timeoutMs = 120_000): Promise<ExecResult> {
-    return exec(
-      'docker',
-      ['compose', '-p', this.name, '-f', `${ROOT}compose.yaml`, '--project-directory', ROOT, ...args],
-      { env: this.env, timeoutMs },
-    );
+    const files = ['compose.yaml', ...this.overrides].flatMap((f) => ['-f', `${ROOT}${f}`]);
+    return exec('docker', ['compose', '-p', this.name, ...files, '--project-directory', ROOT, ...args], {
+      env: this.env,
+      timeoutMs,
+    });
   }
 
   async ok(args: string[], timeoutMs?: number): Promise<ExecResult> {

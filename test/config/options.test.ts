@@ -82,7 +82,7 @@ describe('resolveOptions', () => {
     err(['--mode', 'pong'], {}, /is not one of echo, ping/);
     err(['--interval', 'soon'], {}, /is not a duration/);
     err([], { TLSECHO_VERBOSE: 'maybe' }, /invalid --verbose .* is not a boolean/);
-    err(['--nope'], {}, /Unknown option '--nope'/);
+    err(['--nope'], {}, /^Unknown option '--nope' \(run with --help for the options\)$/);
     const bad = join(t.dir, 'bad.yaml');
     writeFileSync(bad, 'port: [1, 2\n');
     err(['--config', bad], {}, /config file .*bad\.yaml is not valid YAML/);
@@ -90,7 +90,12 @@ describe('resolveOptions', () => {
     err(['--config', bad], {}, /config file .*bad\.yaml: unknown key 'prot'/);
     writeFileSync(bad, 'port: "x"\n');
     err(['--config', bad], {}, /invalid --port \(from config file .*bad\.yaml\): "x"/);
-    err(['--config', join(t.dir, 'missing.yaml')], {}, /cannot read config file .*missing\.yaml: ENOENT/);
+    err(
+      ['--config', join(t.dir, 'missing.yaml')],
+      {},
+      /^cannot read config file .*missing\.yaml: no such file$/,
+    );
+    err(['--config', t.dir], {}, /^cannot read config file .*: is a folder, not a file$/);
   });
 });
 

@@ -129,7 +129,7 @@ describe('tlsecho server (process)', () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      `tlsecho server: cannot read --cert-file ${join(t.dir, 'nowhere', NAME, 'cert.pem')}: no such file\n`,
+      `tlsecho server: cannot read --cert-file ${join(t.dir, 'nowhere', NAME, 'cert.pem')}: no such file (run 'npx tlsecho ca' first)\n`,
     );
   });
 
