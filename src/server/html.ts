@@ -59,6 +59,74 @@ function coalescingNote(d: EchoDocument): string {
   return `<p class="note">This request asked for <code>${escapeHtml(h2.authority ?? '')}</code> on a connection opened for <code>${escapeHtml(d.server_name ?? '')}</code>: over HTTP/2 a browser reuses one connection for every name the certificate covers (connection coalescing), so the SNI stays that of the first name.</p>\n`;
 }
 
+const names = (list: { name: string; grease?: true }[] | null | undefined): string =>
+  list ? list.map((c) => (c.grease ? 'GREASE' : c.name)).join(', ') : 'not sent';
+
+/** Offered next to chosen, so a person sees at a glance what the handshake settled. */
+function handshakeSection(d: EchoDocument): string {
+  const h = d.handshake;
+  if (!h) return '';
+  const notes = h.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n');
+  const hello = h.client_hello;
+  const rows: [string, string, string][] =
+    'unparsed' in hello
+      ? [['ClientHello', `not readable: ${hello.unparsed}`, '']]
+      : [
+          [
+            'TLS versions',
+            names(hello.supported_versions) || hello.legacy_version.name,
+            h.chosen.version ?? '',
+          ],
+          ['Cipher suites', names(hello.cipher_suites), h.chosen.cipher ?? ''],
+          [
+            'ALPN',
+            hello.alpn
+              ? hello.alpn.map((a) => (a.grease ? 'GREASE' : (a.value ?? `0x${a.hex}`))).join(', ')
+              : 'not sent',
+            h.chosen.alpn ?? 'none',
+          ],
+          [
+            'Groups (key shares)',
+            `${names(hello.supported_groups)} (shares: ${names(hello.key_share)})`,
+            h.chosen.group ?? 'not reported by Node',
+          ],
+          ['Signature algorithms', names(hello.signature_algorithms), ''],
+          [
+            'Server name (SNI)',
+            hello.server_name ?? 'not sent',
+            (h.chosen.certificate_names ?? []).join(', '),
+          ],
+          [
+            'Resumption',
+            hello.psk_identities > 0
+              ? 'a session ticket (PSK)'
+              : hello.session_ticket_length
+                ? 'a TLS 1.2 ticket'
+                : 'no session offered',
+            h.chosen.resumed ? 'resumed' : 'full handshake',
+          ],
+          ['Encrypted ClientHello', hello.ech_offered ? 'offered' : 'not offered', ''],
+        ];
+  const table = rows
+    .map(
+      ([what, offered, chosen]) =>
+        `<tr><th scope="row">${escapeHtml(what)}</th><td>${escapeHtml(offered)}</td><td>${escapeHtml(chosen)}</td></tr>`,
+    )
+    .join('\n');
+  const fp = h.fingerprints;
+  return `<h2 id="handshake">Handshake: offered and chosen</h2>
+<ul aria-label="What happened">
+${notes}
+</ul>
+<table aria-labelledby="handshake">
+<thead><tr><th scope="col"></th><th scope="col">The client offered</th><th scope="col">The server chose</th></tr></thead>
+<tbody>
+${table}
+</tbody>
+</table>
+${fp ? `<dl aria-label="Fingerprints">\n${row('JA4', fp.ja4, '')}\n${row('JA3', `${fp.ja3_hash}`, '')}\n</dl>` : ''}`;
+}
+
 function requestSection(d: EchoDocument): string {
   const r = d.request;
   const headers = r.headers
@@ -125,6 +193,7 @@ ${coalescingNote(d)}<h2 id="facts">Connection details</h2>
 <dl aria-labelledby="facts">
 ${rows.join('\n')}
 </dl>
+${handshakeSection(d)}
 ${requestSection(d)}
 <p><a href="/?format=json">This page as JSON</a> · <a href="/?format=text">as the text line</a> · compare the root CA fingerprint with <code>tlsecho ca fingerprint</code>.</p>
 </main>
