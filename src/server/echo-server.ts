@@ -131,7 +131,8 @@ export function createEchoServer(opts: {
     }),
   );
   const captures = new WeakMap<Socket, ClientHelloCapture>();
-  const front = net.createServer({ pauseOnConnect: true }, (socket) => {
+  // noDelay as node:http's own servers and nginx (tcp_nodelay) set it: answers go out at once.
+  const front = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
     void captureClientHello(socket, { timeoutMs: settings.handshakeTimeoutMs }).then((capture) => {
       if (capture.status === 'complete' || capture.status === 'not_tls')
         metrics.clientHellos.inc(helloLabels(capture.hello()));
