@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real: openssl (verify), iproute2 (netns), dnsutils (dig),
-# the browsers and certutil, curl, make and setfacl (the deploy tests run Makefile targets), wrk and
-# nginx (the benchmark's test). Installed only when missing and when we may (root + apt).
+# the browsers and certutil, curl, make and setfacl (the deploy tests run Makefile targets), wrk,
+# nginx and h2load (the benchmark's test). Installed only when missing and when we may (root + apt).
 packages=()
 command -v openssl >/dev/null || packages+=(openssl)
 command -v ip >/dev/null || packages+=(iproute2)
@@ -18,6 +18,7 @@ command -v make >/dev/null || packages+=(make)
 command -v setfacl >/dev/null || packages+=(acl)
 command -v certutil >/dev/null || packages+=(libnss3-tools)
 command -v wrk >/dev/null || packages+=(wrk)
+command -v h2load >/dev/null || packages+=(nghttp2-client)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || packages+=(firefox-esr)
