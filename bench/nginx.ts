@@ -1,4 +1,6 @@
-// The reference: nginx on loopback with the same certificate, TLS settings and answers as tlsecho.
+// The reference: nginx on loopback with the same certificate, TLS settings and answers as tlsecho,
+// HTTP/2 on by ALPN as tlsecho's default `--alpn h2,http/1.1` (wrk and openssl offer no ALPN, so
+// they speak HTTP/1.1 to both; h2load asks for h2).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -40,7 +42,7 @@ http {
   # Node's server does not cap requests per connection; neither does this nginx (default 1000).
   keepalive_requests 1000000;
   server {
-    listen ${HOST}:${o.port} ssl;
+    listen ${HOST}:${o.port} ssl http2;
     ssl_certificate ${o.cert};
     ssl_certificate_key ${o.key};
     ssl_protocols TLSv1.2 TLSv1.3;

@@ -3,9 +3,10 @@
 import { fileURLToPath } from 'node:url';
 import { opt, resolveOptions, helpText, type Resolved } from '../src/config/options.js';
 import { UsageError } from '../src/config/errors.js';
+import { FLOOR_KINDS, type FloorKind } from './node-floor.js';
 import { node24, versionOf } from './tools.js';
 
-export const SCENARIOS = ['echo', 'ping', 'json', 'handshake', 'full-handshake'] as const;
+export const SCENARIOS = ['echo', 'ping', 'json', 'handshake', 'full-handshake', 'h2'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const env = (name: string) => `TLSECHO_BENCH_${name}`;
@@ -71,12 +72,27 @@ export const benchOptions = {
     env: env('NGINX_ACCESS_LOG'),
     description: 'let nginx write an access log (to a file) like tlsecho does, instead of access_log off',
   }),
+  'h2-streams': opt({
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: 1,
+    env: env('H2_STREAMS'),
+    description:
+      'concurrent streams per h2load connection in the h2 scenario (1: as many requests in flight as wrk has)',
+  }),
   'node-floor': opt({
     kind: 'bool',
     default: false,
     env: env('NODE_FLOOR'),
     description:
-      'also measure a bare node:tls server with a fixed answer (bench/node-floor-server.ts): the least Node itself needs',
+      'also measure every floor of --floors (tls, http, http2): bare Node servers with a fixed answer, the least Node itself needs',
+  }),
+  floors: opt({
+    kind: 'list',
+    default: [],
+    env: env('FLOORS'),
+    description: `floors to measure (${FLOOR_KINDS.join(', ')}; bench/node-floor-server.ts): tls a bare node:tls server for the HTTP/1.1 scenarios, http a bare https.createServer for them, http2 a bare http2.createSecureServer for h2`,
   }),
   'ca-reps': opt({
     kind: 'int',
@@ -115,7 +131,11 @@ export const benchOptions = {
   }),
 };
 
-export type BenchOptions = Resolved<typeof benchOptions> & { scenarios: ScenarioName[]; nodeVersion: string };
+export type BenchOptions = Resolved<typeof benchOptions> & {
+  scenarios: ScenarioName[];
+  floors: FloorKind[];
+  nodeVersion: string;
+};
 
 /** Parses argv and the environment; returns undefined after printing --help. */
 export function parseBenchOptions(argv: string[], environment = process.env): BenchOptions | undefined {
@@ -136,6 +156,11 @@ export function parseBenchOptions(argv: string[], environment = process.env): Be
     if (!(SCENARIOS as readonly string[]).includes(s))
       throw new UsageError(`unknown scenario '${s}' (scenarios: ${SCENARIOS.join(', ')})`);
   if (values.scenarios.length === 0) throw new UsageError('--scenarios is empty');
+  for (const f of values.floors)
+    if (!(FLOOR_KINDS as readonly string[]).includes(f))
+      throw new UsageError(`unknown floor '${f}' (floors: ${FLOOR_KINDS.join(', ')})`);
+  // --node-floor: every floor, as before there was more than the node:tls one.
+  if (values['node-floor'] && values.floors.length === 0) values.floors = [...FLOOR_KINDS];
   if (values.node === '24') values.node = node24();
   const nodeVersion = versionOf(values.node, ['--version']);
   const major = /^v(\d+)\./.exec(nodeVersion)?.[1];

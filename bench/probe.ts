@@ -1,5 +1,6 @@
 // Before a server is loaded, one verified request of each kind must get the expected answer: a
-// fast wrong answer would win a benchmark. wrk does not verify certificates; this does.
+// fast wrong answer would win a benchmark. wrk and h2load do not verify certificates; this does.
+import { connect } from 'node:http2';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { CommandError } from '../src/config/errors.js';
@@ -95,4 +96,72 @@ export async function checkServer(
   if (!values.includes(HOST) || !values.includes('localhost'))
     throw fail('the JSON echo lacks the client address or the SNI', json);
   return { protocol: first!.protocol, cipher: first!.cipher };
+}
+
+/** One verified HTTP/2 request: the status, the body and the ALPN protocol the session took. */
+function getH2(o: { port: number; ca: string; servername: string; path: string }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const session = connect(`https://${o.servername}:${o.port}`, {
+      host: HOST,
+      servername: o.servername,
+      ca: o.ca,
+      ALPNProtocols: ['h2'],
+    });
+    const timer = setTimeout(() => session.destroy(new Error('no answer within 5 s')), 5000);
+    const done = (err: Error | undefined, a?: Answer) => {
+      clearTimeout(timer);
+      session.close();
+      if (err) reject(err);
+      else resolve(a!);
+    };
+    session.on('error', (err) => done(err));
+    const req = session.request({ ':path': o.path });
+    let status = 0;
+    let type = '';
+    let body = '';
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+      type = String(h['content-type'] ?? '');
+    });
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      const sock = session.socket as TLSSocket;
+      done(undefined, {
+        status,
+        type,
+        body,
+        protocol: `${sock.getProtocol() ?? ''} ${sock.alpnProtocol || 'no ALPN'}`,
+        cipher: sock.getCipher().standardName,
+      });
+    });
+    req.on('error', (err) => done(err));
+    req.end();
+  });
+}
+
+/** The h2 scenario's answers: the echo line and pong over HTTP/2 (ALPN h2), verified. */
+export async function checkH2(
+  name: string,
+  port: number,
+  ca: string,
+): Promise<{ protocol: string; cipher: string }> {
+  let a: Answer;
+  try {
+    a = await getH2({ port, ca, servername: 'localhost', path: '/' });
+  } catch (err) {
+    throw new CommandError(`${name}: no HTTP/2 answer (does it offer ALPN h2?): ${(err as Error).message}`);
+  }
+  const want = `Client connection from ${HOST} to server localhost`;
+  if (!a.protocol.endsWith(' h2')) throw new CommandError(`${name}: ALPN did not select h2 (${a.protocol})`);
+  if (a.status !== 200 || a.body.replace(/\n$/, '') !== want)
+    throw new CommandError(
+      `${name}: GET / over HTTP/2 is not '${want}'; got ${a.status} ${JSON.stringify(a.body.slice(0, 200))}`,
+    );
+  const ping = await getH2({ port, ca, servername: 'localhost', path: '/ping' });
+  if (ping.status !== 200 || ping.body.trim() !== 'pong')
+    throw new CommandError(
+      `${name}: GET /ping over HTTP/2 is not 'pong'; got ${ping.status} ${JSON.stringify(ping.body.slice(0, 200))}`,
+    );
+  return { protocol: a.protocol, cipher: a.cipher };
 }

@@ -1,6 +1,7 @@
-// Medians, ratios against the targets of issue 7, the printed table and the JSON record.
+// Medians, ratios against the targets, the printed table and the JSON record.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FloorName } from './rounds.js';
 
 export function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
@@ -30,10 +31,22 @@ export interface Row {
   /** Lowest and highest tlsecho/nginx of a single round: how far one round can be off here. */
   rounds?: [number, number];
   target?: Target;
-  /** The bare node:tls server's figure (--node-floor), and tlsecho's against it. */
-  floor?: string;
-  floorRatio?: number;
+  /** The floors' figures (--floors), each with tlsecho's against it. */
+  floors?: Partial<Record<FloorName, FloorCell>>;
+  /** The target on tlsecho against the floor of the scenario's protocol. */
+  floorTarget?: Target;
 }
+
+export interface FloorCell {
+  figure: string;
+  ratio: number;
+}
+
+export const FLOOR_LABEL: Record<FloorName, string> = {
+  'tls-floor': 'node:tls',
+  'http-floor': 'node:http',
+  'http2-floor': 'node:http2',
+};
 
 const num = (n: number, digits = 0) =>
   Number.isFinite(n)
@@ -47,8 +60,12 @@ export function spread(xs: number[]): [number, number] | undefined {
   return finite.length < 2 ? undefined : [Math.min(...finite), Math.max(...finite)];
 }
 
+const targetCell = (t: Target | undefined) =>
+  t ? `${t.kind === 'min' ? '>=' : '<='} ${t.goal} ${t.ok ? 'ok' : 'MISSED'}` : '';
+
 export function renderTable(rows: Row[]): string {
-  const withFloor = rows.some((r) => r.floor !== undefined);
+  const floors = (Object.keys(FLOOR_LABEL) as FloorName[]).filter((f) => rows.some((r) => r.floors?.[f]));
+  const withFloorTarget = rows.some((r) => r.floorTarget);
   const head = [
     '',
     'tlsecho',
@@ -56,7 +73,8 @@ export function renderTable(rows: Row[]): string {
     'ratio',
     'rounds',
     'target',
-    ...(withFloor ? ['node:tls floor', 'tlsecho/floor'] : []),
+    ...floors.flatMap((f) => [`${FLOOR_LABEL[f]} floor`, `/${FLOOR_LABEL[f]}`]),
+    ...(withFloorTarget ? ['floor target'] : []),
   ];
   const body = rows.map((r) => [
     r.label,
@@ -64,15 +82,18 @@ export function renderTable(rows: Row[]): string {
     r.nginx,
     r.ratio === undefined ? '' : num(r.ratio, 2),
     r.rounds ? `${num(r.rounds[0], 2)}–${num(r.rounds[1], 2)}` : '',
-    r.target
-      ? `${r.target.kind === 'min' ? '>=' : '<='} ${r.target.goal} ${r.target.ok ? 'ok' : 'MISSED'}`
-      : '',
-    ...(withFloor ? [r.floor ?? '', r.floorRatio === undefined ? '' : num(r.floorRatio, 2)] : []),
+    targetCell(r.target),
+    ...floors.flatMap((f) => {
+      const c = r.floors?.[f];
+      return c ? [c.figure, num(c.ratio, 2)] : ['', ''];
+    }),
+    ...(withFloorTarget ? [targetCell(r.floorTarget)] : []),
   ]);
+  const left = new Set([0, 5, head.length - (withFloorTarget ? 1 : 0)]);
   const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => r[i]!.length)));
   const line = (r: string[]) =>
     r
-      .map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');

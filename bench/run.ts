@@ -1,5 +1,6 @@
 // `npm run bench`: tlsecho server against nginx on loopback, same certificate, same TLS settings,
-// same wrk, alternating in one run; prints tlsecho/nginx ratios against issue 7's targets and
+// same wrk (h2load for HTTP/2), alternating in one run, with bare Node servers as floors (--floors);
+// prints tlsecho/nginx and tlsecho/floor ratios against their targets and
 // writes the whole record as JSON to bench/results/. Everything it starts is stopped at the end,
 // on failure and on Ctrl-C. See docs/performance.md.
 //
@@ -15,12 +16,19 @@ import { DEFAULT_DOMAIN, serverNames } from '../src/config/shared.js';
 import { tempDir } from '../src/util/sandbox.js';
 import { timeCa } from './ca-timing.js';
 import { startNginx } from './nginx.js';
-import { startNodeFloor } from './node-floor.js';
+import { startNodeFloor, type RunningFloor } from './node-floor.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
-import { checkServer } from './probe.js';
+import { checkH2, checkServer } from './probe.js';
 import { installCleanup, processTree, stopAll, stopGroup, treeRss } from './processes.js';
 import { fmt, median, renderTable, writeResults, type Row } from './report.js';
-import { runRounds, type Run, type ServerName, type ServersUnderTest } from './rounds.js';
+import {
+  floorName,
+  runRounds,
+  type FloorName,
+  type Run,
+  type ServerName,
+  type ServersUnderTest,
+} from './rounds.js';
 import { summarize, type Summary } from './summary.js';
 import { startTlsecho } from './tlsecho.js';
 import { ensureTools, versionOf } from './tools.js';
@@ -33,8 +41,8 @@ type Memory = Record<'tlsecho' | 'nginx', number>;
 interface Setup extends ServersUnderTest {
   tools: ReturnType<typeof ensureTools>;
   extraArgs: string[];
-  withFloor: boolean;
-  negotiated: Record<'tlsecho' | 'nginx', { protocol: string; cipher: string }>;
+  floors: FloorName[];
+  negotiated: Record<string, { protocol: string; cipher: string }>;
   caTimes: { tlsecho: number[]; openssl: number[] } | undefined;
   startMs: number[];
   idle: Memory;
@@ -84,40 +92,45 @@ async function setUp(o: BenchOptions, dir: string): Promise<Setup> {
     key,
     accessLog: o['nginx-access-log'],
   });
-  // The node:tls floor runs as many processes as tlsecho's workers (its primary only forks).
+  // The floors run as many processes as tlsecho's workers (its primary only forks).
   const tlsechoProcesses = processTree(tlsecho.child.pid!).length;
-  const floor = o['node-floor']
-    ? await startNodeFloor({
+  const floors = new Map<FloorName, RunningFloor>();
+  for (const kind of o.floors)
+    floors.set(
+      floorName(kind),
+      await startNodeFloor({
+        kind,
         node: o.node,
         cert,
         key,
         processes: tlsechoProcesses > 1 ? tlsechoProcesses - 1 : 1,
-      })
-    : undefined;
-  const ports: Record<ServerName, number> = {
-    tlsecho: tlsecho.httpsPort,
-    nginx: nginx.port,
-    'node-floor': floor?.port ?? 0,
-  };
-  const pids: Record<ServerName, number> = {
-    tlsecho: tlsecho.child.pid!,
-    nginx: nginx.child.pid!,
-    'node-floor': floor?.child.pid ?? 0,
-  };
-  const negotiated = {
+      }),
+    );
+  const ports = { tlsecho: tlsecho.httpsPort, nginx: nginx.port } as Record<ServerName, number>;
+  const pids = { tlsecho: tlsecho.child.pid!, nginx: nginx.child.pid! } as Record<ServerName, number>;
+  for (const [name, f] of floors) {
+    ports[name] = f.port;
+    pids[name] = f.child.pid!;
+  }
+  const negotiated: Setup['negotiated'] = {
     tlsecho: await checkServer('tlsecho', ports.tlsecho, ca),
     nginx: await checkServer('nginx', ports.nginx, ca),
   };
+  if (o.scenarios.includes('h2')) {
+    negotiated['tlsecho h2'] = await checkH2('tlsecho', ports.tlsecho, ca);
+    negotiated['nginx h2'] = await checkH2('nginx', ports.nginx, ca);
+    if (floors.has('http2-floor')) await checkH2('node:http2 floor', ports['http2-floor'], ca);
+  }
   await sleep(1000);
   return {
-    servers: floor ? ['tlsecho', 'nginx', 'node-floor'] : ['tlsecho', 'nginx'],
+    servers: ['tlsecho', 'nginx', ...floors.keys()],
     ports,
     pids,
     tlsecho,
     tools,
     caFile,
     extraArgs,
-    withFloor: floor !== undefined,
+    floors: [...floors.keys()],
     negotiated,
     caTimes,
     startMs,
@@ -158,6 +171,7 @@ function record(
     tlsecho_node: o.nodeVersion,
     nginx: versionOf(setup.tools.nginx, ['-v']),
     wrk: versionOf(setup.tools.wrk, ['-v']),
+    h2load: versionOf(setup.tools.h2load, ['--version']),
     openssl: versionOf(setup.tools.openssl, ['version']),
   };
   const rec = {
@@ -175,6 +189,8 @@ function record(
       warmup_ms: o.warmup,
       wrk_threads: o.threads,
       wrk_connections: o.connections,
+      h2load_streams_per_connection: o['h2-streams'],
+      floors: setup.floors,
       tlsecho_args: setup.extraArgs,
       nginx_access_log: o['nginx-access-log'],
       tlsecho_logging: 'request log to a file (stdout/stderr redirected), one line per request',
@@ -192,10 +208,13 @@ function record(
 
 function print(o: BenchOptions, setup: Setup, rows: Row[], s: Summary, nginxVersion: string, path: string) {
   const { negotiated: tls, extraArgs } = setup;
-  const wrkSettings = `wrk -t${o.threads} -c${o.connections} -d${o.duration / 1000}s, median of ${o.rounds} rounds`;
+  const wrkSettings =
+    `wrk -t${o.threads} -c${o.connections} -d${o.duration / 1000}s` +
+    (o.scenarios.includes('h2') ? `, h2load -c${o.connections} -m${o['h2-streams']}` : '') +
+    `, median of ${o.rounds} rounds`;
   process.stdout.write(
     `\ntlsecho server ${extraArgs.join(' ') || '(defaults)'} on Node ${o.nodeVersion} vs ${nginxVersion.replace(/^nginx version: /, '')} on ${cpus().length} CPUs (${wrkSettings})\n` +
-      `verified client: tlsecho ${tls.tlsecho.protocol} ${tls.tlsecho.cipher}, nginx ${tls.nginx.protocol} ${tls.nginx.cipher}; ` +
+      `verified client: tlsecho ${tls.tlsecho!.protocol} ${tls.tlsecho!.cipher}, nginx ${tls.nginx!.protocol} ${tls.nginx!.cipher}; ` +
       `wrk offers its last session again when it reconnects (resumption, if the server takes it)\n\n` +
       `${renderTable(rows)}\n\n` +
       `targets: ${s.targets.filter((t) => t.ok).length} of ${s.targets.length} met; results in ${path}\n`,
@@ -213,7 +232,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   await sleep(1000);
   const idleAfter = { tlsecho: treeRss(setup.pids.tlsecho), nginx: treeRss(setup.pids.nginx) };
 
-  const s = summarize(o, runs, setup.withFloor);
+  const s = summarize(o, runs, setup.floors);
   for (const r of runs.filter((r) => r.log_lines !== undefined && r.log_lines < r.requests))
     say(
       `warning: tlsecho logged ${r.log_lines} lines for ${r.requests} requests (${r.scenario}, round ${r.round})`,

@@ -1,8 +1,17 @@
 // From the runs to the figures: medians per scenario and server, tlsecho/nginx ratios against the
-// targets of issue 7, the table's rows and the summary of the JSON record.
+// targets of issue 7, tlsecho/floor ratios against those of issue 14, the table's rows and the
+// summary of the JSON record.
 import type { BenchOptions, ScenarioName } from './options.js';
-import { fmt, median, spread, target, type Row, type Target } from './report.js';
-import { SCENARIO, type Run, type ServerName } from './rounds.js';
+import { fmt, median, spread, target, type FloorCell, type Row, type Target } from './report.js';
+import { floorsOf, SCENARIO, type FloorName, type Run, type ServerName } from './rounds.js';
+
+/** The floor each scenario's floor target is against: the bare server of the same protocol. */
+const FLOOR_TARGET: Partial<Record<ScenarioName, { floor: FloorName; name: string }>> = {
+  echo: { floor: 'http-floor', name: 'keep-alive echo req/s vs node:http floor' },
+  handshake: { floor: 'tls-floor', name: 'new connections/s (wrk) vs node:tls floor' },
+  h2: { floor: 'http2-floor', name: 'HTTP/2 keep-alive echo req/s vs node:http2 floor' },
+};
+const FLOOR_GOAL = 0.9;
 
 export interface Summary {
   rows: Row[];
@@ -10,7 +19,7 @@ export interface Summary {
   summary: Record<string, object>;
 }
 
-export function summarize(o: BenchOptions, runs: Run[], withFloor: boolean): Summary {
+export function summarize(o: BenchOptions, runs: Run[], floors: FloorName[]): Summary {
   const med = (s: ScenarioName, server: ServerName, k: 'rps' | 'p50_us' | 'p99_us' | 'cpu_us_per_request') =>
     median(runs.filter((r) => r.scenario === s && r.server === server).map((r) => r[k] ?? NaN));
   // tlsecho/nginx within each round: a round's runs are seconds apart, so the range shows how much
@@ -32,8 +41,18 @@ export function summarize(o: BenchOptions, runs: Run[], withFloor: boolean): Sum
       tlsecho: med(s, 'tlsecho', 'cpu_us_per_request'),
       nginx: med(s, 'nginx', 'cpu_us_per_request'),
     };
-    const floorRps = withFloor ? med(s, 'node-floor', 'rps') : undefined;
-    const floorCpu = withFloor ? med(s, 'node-floor', 'cpu_us_per_request') : undefined;
+    const here = floorsOf(s).filter((f) => floors.includes(f));
+    const floorRps = Object.fromEntries(here.map((f) => [f, med(s, f, 'rps')]));
+    const floorCpu = Object.fromEntries(here.map((f) => [f, med(s, f, 'cpu_us_per_request')]));
+    const cells = (of: Record<string, number>, mine: number) =>
+      Object.fromEntries(
+        here.map((f) => [f, { figure: fmt.num(of[f]!), ratio: mine / of[f]! } satisfies FloorCell]),
+      );
+    const ft = FLOOR_TARGET[s];
+    const floorTarget =
+      ft && here.includes(ft.floor)
+        ? target(ft.name, rps.tlsecho / floorRps[ft.floor]!, 'min', FLOOR_GOAL)
+        : undefined;
     const rpsTarget =
       s === 'echo'
         ? target('keep-alive echo req/s', rps.tlsecho / rps.nginx, 'min', 0.5)
@@ -42,7 +61,7 @@ export function summarize(o: BenchOptions, runs: Run[], withFloor: boolean): Sum
           : undefined;
     const p99Target =
       s === 'echo' ? target('keep-alive echo p99', p99.tlsecho / p99.nginx, 'max', 2) : undefined;
-    targets.push(...[rpsTarget, p99Target].filter((t) => t !== undefined));
+    targets.push(...[rpsTarget, p99Target, floorTarget].filter((t) => t !== undefined));
     const unit = s.endsWith('handshake') ? 'conn/s' : 'req/s';
     rows.push({
       label: `${SCENARIO[s].label}: ${unit}`,
@@ -51,14 +70,15 @@ export function summarize(o: BenchOptions, runs: Run[], withFloor: boolean): Sum
       ratio: rps.tlsecho / rps.nginx,
       rounds: spread(roundRatios(s, 'rps')),
       target: rpsTarget,
-      ...(floorRps === undefined ? {} : { floor: fmt.num(floorRps), floorRatio: rps.tlsecho / floorRps }),
+      floors: cells(floorRps, rps.tlsecho),
+      floorTarget,
     });
     rows.push({
       label: '  server CPU per request, µs',
       tlsecho: fmt.num(cpu.tlsecho),
       nginx: fmt.num(cpu.nginx),
       ratio: cpu.tlsecho / cpu.nginx,
-      ...(floorCpu === undefined ? {} : { floor: fmt.num(floorCpu), floorRatio: cpu.tlsecho / floorCpu }),
+      floors: cells(floorCpu, cpu.tlsecho),
     });
     const resumed = median(
       runs.filter((r) => r.scenario === s && r.resumed_share !== undefined).map((r) => r.resumed_share!),
@@ -95,7 +115,12 @@ export function summarize(o: BenchOptions, runs: Run[], withFloor: boolean): Sum
       ratio_rps: rps.tlsecho / rps.nginx,
       ratio_p99: p99.tlsecho / p99.nginx,
       ratio_rps_rounds: roundRatios(s, 'rps'),
-      ...(withFloor ? { node_floor: { rps: floorRps, cpu_us_per_request: floorCpu } } : {}),
+      floors: Object.fromEntries(
+        here.map((f) => [
+          f,
+          { rps: floorRps[f], cpu_us_per_request: floorCpu[f], ratio_rps: rps.tlsecho / floorRps[f]! },
+        ]),
+      ),
     };
   }
   return { rows, targets, summary };

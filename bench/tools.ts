@@ -1,11 +1,19 @@
-// The external programs the benchmark drives: wrk (load), nginx (the reference), openssl (the CA
-// comparison). Missing ones are installed from Debian's packages when running as root.
+// The external programs the benchmark drives: wrk (HTTP/1.1 load), h2load (HTTP/2 load), nginx
+// (the reference), openssl (full handshakes, the CA comparison). Missing ones are installed from
+// Debian's packages when running as root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommandError } from '../src/config/errors.js';
 
-const PACKAGES: Record<string, string> = { wrk: 'wrk', nginx: 'nginx-light', openssl: 'openssl' };
+const PACKAGES = {
+  wrk: 'wrk',
+  h2load: 'nghttp2-client',
+  nginx: 'nginx-light',
+  openssl: 'openssl',
+} as const;
+export type Tool = keyof typeof PACKAGES;
+export const TOOLS = Object.keys(PACKAGES) as Tool[];
 
 export function which(program: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/sbin', '/sbin')) {
@@ -19,9 +27,9 @@ export function which(program: string): string | undefined {
   return undefined;
 }
 
-/** Absolute paths of wrk, nginx and openssl, installing the missing packages if we may. */
-export function ensureTools(): Record<'wrk' | 'nginx' | 'openssl', string> {
-  const missing = Object.keys(PACKAGES).filter((p) => !which(p));
+/** Absolute paths of the tools, installing the missing packages if we may. */
+export function ensureTools(): Record<Tool, string> {
+  const missing = TOOLS.filter((p) => !which(p));
   if (missing.length) {
     const pkgs = missing.map((p) => PACKAGES[p]!);
     if (process.getuid?.() !== 0 || !which('apt-get'))
@@ -34,12 +42,12 @@ export function ensureTools(): Record<'wrk' | 'nginx' | 'openssl', string> {
       env,
     });
   }
-  const path = (p: string) => {
+  const path = (p: Tool) => {
     const found = which(p);
     if (!found) throw new CommandError(`${p} is still missing after installing ${PACKAGES[p]}`);
     return found;
   };
-  return { wrk: path('wrk'), nginx: path('nginx'), openssl: path('openssl') };
+  return { wrk: path('wrk'), h2load: path('h2load'), nginx: path('nginx'), openssl: path('openssl') };
 }
 
 /** One line naming a tool's version, for the results file. */

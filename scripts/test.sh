@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real: openssl (verify), iproute2 (netns), dnsutils (dig),
-# the browsers and certutil, curl and make (the deploy tests run Makefile targets), wrk and
-# nginx (the benchmark's test). Installed only when missing and when we may (root + apt).
+# the browsers and certutil, curl and make (the deploy tests run Makefile targets), a JDK and Go
+# (trust stores, chain checks), wrk, nginx and h2load (the benchmark's test), tshark (the key
+# log). Installed only when missing and when we may (root + apt).
 packages=()
 command -v openssl >/dev/null || packages+=(openssl)
 command -v ip >/dev/null || packages+=(iproute2)
@@ -19,6 +20,8 @@ command -v certutil >/dev/null || packages+=(libnss3-tools)
 command -v javac >/dev/null || packages+=(default-jdk-headless) # ca install --stores java: keytool + a Java client
 command -v go >/dev/null || packages+=(golang-go) # Go crypto/x509 verifies the CA's chains and name constraints
 command -v wrk >/dev/null || packages+=(wrk)
+command -v h2load >/dev/null || packages+=(nghttp2-client)
+command -v tshark >/dev/null || packages+=(tshark)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || packages+=(firefox-esr)

@@ -1,23 +1,29 @@
-// `npm run bench` end to end on a short budget: real nginx, wrk, openssl s_time and tlsecho (a
-// worker per CPU) on loopback, two rounds of every scenario, with the node:tls floor. What
-// is checked is that it measures, reports, records and cleans up; never how fast anything was.
+// `npm run bench` end to end on a short budget: real nginx, wrk, h2load, openssl s_time and tlsecho
+// (a worker per CPU) on loopback, two rounds of every scenario, with every floor (node:tls and
+// node:http for HTTP/1.1, node:http2 for h2). What is checked is that it measures, reports,
+// records and cleans up; never how fast anything was.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { which } from '../../bench/tools.js';
+import { TOOLS, which } from '../../bench/tools.js';
 import { runProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/pki.js';
 import { skipUnless } from '../helpers/requirements.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const SCENARIOS = ['echo', 'ping', 'json', 'handshake', 'full-handshake'];
-const SERVERS = ['tlsecho', 'nginx', 'node-floor'];
+const H1 = ['echo', 'ping', 'json', 'handshake', 'full-handshake'];
+const SCENARIOS = [...H1, 'h2'];
+/** The servers each scenario runs on: the floors of its protocol beside tlsecho and nginx. */
+const FLOORS: Record<string, string[]> = Object.fromEntries([
+  ...H1.map((s) => [s, ['tls-floor', 'http-floor']]),
+  ['h2', ['http2-floor']],
+]);
 
-// The bench installs wrk and nginx itself where it may (root with apt-get), as scripts/test.sh does.
-const missing = ['wrk', 'nginx', 'openssl'].filter((p) => !which(p));
+// The bench installs its tools itself where it may (root with apt-get), as scripts/test.sh does.
+const missing = TOOLS.filter((p) => !which(p));
 const installable = process.getuid?.() === 0 && which('apt-get') !== undefined;
 const skip = skipUnless(
   'BENCH',
@@ -32,7 +38,7 @@ interface BenchRecord {
       cpu_us_per_request: { tlsecho: number; nginx: number };
       ratio_rps: number;
       ratio_rps_rounds: number[];
-      node_floor: { rps: number };
+      floors: Record<string, { rps: number; ratio_rps: number }>;
     }
   >;
   targets: { name: string; ratio: number; ok: boolean }[];
@@ -53,7 +59,7 @@ describe('npm run bench', { skip }, () => {
   const t = tempDir('tlsecho-bench-test-');
   after(t.cleanup);
 
-  it('measures tlsecho, nginx and the node:tls floor, prints the ratios, records them, leaves nothing behind', async () => {
+  it('measures tlsecho, nginx and the floors, prints the ratios, records them, leaves nothing behind', async () => {
     const results = join(t.dir, 'results');
     // The bench's working folder (certificates, nginx config, logs) goes under this TMPDIR, so
     // every process it starts names it on its command line.
@@ -73,25 +79,30 @@ describe('npm run bench', { skip }, () => {
     );
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
 
-    // The table: each server's figure, the ratio, the single-round range, the target, the floor.
+    // The table: each server's figure, the ratio, the single-round range, the nginx target, then
+    // per floor its figure and tlsecho's ratio to it, and the floor target.
     const num = String.raw`[\d,.]+`;
-    for (const [label, goal] of [
-      ['echo, keep-alive: req/s', '>= 0.5 (ok|MISSED)'],
-      ['/ping, keep-alive: req/s', ''],
-      ['JSON echo, keep-alive: req/s', ''],
-      ['echo, new connection each \\(wrk\\): conn/s', '>= 0.8 (ok|MISSED)'],
-      ['/ping, full TLS handshake each \\(s_time\\): conn/s', '>= 0.8 (ok|MISSED)'],
+    const h1Floors = `${num} +${num} +${num} +${num}`; // node:tls, /node:tls, node:http, /node:http
+    const floorGoal = '>= 0.9 (ok|MISSED)';
+    for (const [label, goal, floors] of [
+      ['echo, keep-alive: req/s', '>= 0.5 (ok|MISSED) +', `${h1Floors} +${floorGoal}`],
+      ['/ping, keep-alive: req/s', '', h1Floors],
+      ['JSON echo, keep-alive: req/s', '', h1Floors],
+      ['echo, new connection each \\(wrk\\): conn/s', '>= 0.8 (ok|MISSED) +', `${h1Floors} +${floorGoal}`],
+      ['/ping, full TLS handshake each \\(s_time\\): conn/s', '>= 0.8 (ok|MISSED) +', h1Floors],
+      // node:http2 floor, /node:http2
+      ['echo, HTTP/2 keep-alive \\(h2load\\): req/s', '', `${num} +${num} +${floorGoal}`],
     ])
       assert.match(
         r.stdout,
-        new RegExp(`^${label} +${num} +${num} +${num} +${num}–${num} +${goal} +${num} +${num}$`, 'm'),
+        new RegExp(`^${label} +${num} +${num} +${num} +${num}–${num} +${goal}${floors}$`, 'm'),
       );
     assert.match(
       r.stdout,
-      new RegExp(`^ {2}p99 latency, ms +${num} +${num} +${num} +${num}–${num} +<= 2 (ok|MISSED)`, 'm'),
+      new RegExp(`^ {2}p99 latency, ms +${num} +${num} +${num} +${num}–${num} +<= 2 (ok|MISSED)$`, 'm'),
     );
     assert.match(r.stdout, /^tlsecho ca vs openssl \(root\+leaf\), ms +[\d,]+ +[\d,]+ \(openssl\)/m);
-    assert.match(r.stdout, /^targets: \d of 4 met; results in /m);
+    assert.match(r.stdout, /^targets: \d of 7 met; results in /m);
 
     const files = readdirSync(results);
     assert.equal(files.length, 1);
@@ -101,15 +112,21 @@ describe('npm run bench', { skip }, () => {
       [
         'keep-alive echo req/s',
         'keep-alive echo p99',
+        'keep-alive echo req/s vs node:http floor',
         'echo, new connection each (wrk)/s',
+        'new connections/s (wrk) vs node:tls floor',
         '/ping, full TLS handshake each (s_time)/s',
+        'HTTP/2 keep-alive echo req/s vs node:http2 floor',
       ],
     );
     for (const s of SCENARIOS) {
       const sum = record.summary[s]!;
-      for (const v of [sum.rps.tlsecho, sum.rps.nginx, sum.node_floor.rps, sum.cpu_us_per_request.tlsecho])
+      assert.deepEqual(Object.keys(sum.floors).sort(), FLOORS[s]!.sort());
+      const floorRps = Object.values(sum.floors).map((f) => f.rps);
+      for (const v of [sum.rps.tlsecho, sum.rps.nginx, ...floorRps, sum.cpu_us_per_request.tlsecho])
         assert.ok(Number.isFinite(v) && v > 0, `${s}: ${JSON.stringify(sum)}`);
       assert.equal(sum.ratio_rps, sum.rps.tlsecho / sum.rps.nginx);
+      for (const f of Object.values(sum.floors)) assert.equal(f.ratio_rps, sum.rps.tlsecho / f.rps);
       // Over two rounds the ratio of the medians (a mediant) lies between the rounds' ratios.
       assert.equal(sum.ratio_rps_rounds.length, 2);
       const [lo, hi] = [Math.min(...sum.ratio_rps_rounds), Math.max(...sum.ratio_rps_rounds)];
@@ -118,7 +135,9 @@ describe('npm run bench', { skip }, () => {
     // One run per round, scenario and server; tlsecho logged a line for each request it answered.
     assert.deepEqual(
       record.runs.map((x) => `${x.scenario} ${x.server}`).sort(),
-      SCENARIOS.flatMap((s) => SERVERS.flatMap((v) => [`${s} ${v}`, `${s} ${v}`])).sort(),
+      SCENARIOS.flatMap((s) =>
+        ['tlsecho', 'nginx', ...FLOORS[s]!].flatMap((v) => [`${s} ${v}`, `${s} ${v}`]),
+      ).sort(),
     );
     for (const run of record.runs.filter((x) => x.server === 'tlsecho'))
       assert.ok(
