@@ -16,7 +16,7 @@ import { handshakeFailureReason, ServerMetrics } from './metrics.js';
 import { tcpOf } from './node-internals.js';
 import { answerPlainHttp, notTlsReason } from './not-tls.js';
 import { observer } from './observe.js';
-import type { Settings } from './options.js';
+import { clientAuthOf, type Settings } from './options.js';
 import { drainAndClose, QUIET_MS, type Drainable } from './shutdown.js';
 import type { Served, ServerContext } from './state.js';
 import { renewTicketsOnResume } from './ticket-renewal.js';
@@ -127,8 +127,10 @@ export function createEchoServer(opts: {
     tlsServerOptions(material, ticketKeys, {
       handshakeTimeoutMs: settings.handshakeTimeoutMs,
       alpn: settings.alpn,
+      clientAuth: clientAuthOf(settings),
     }),
   );
+  const certRequested = clientAuthOf(settings) !== 'none';
   const h1 = createH1(ctx, observer(ctx, 'h1'));
   const h2 = createH2(ctx, observer(ctx, 'h2'));
   const httpServer = http.createServer(httpLimits(settings), httpHandler(ctx));
@@ -153,7 +155,7 @@ export function createEchoServer(opts: {
 
   // The one place a TLS connection is taken up: its facts, then the engine its ALPN chose.
   listener.on('secureConnection', (socket: TLSSocket) => {
-    const c = new Connection(computeFacts(socket, ctx.served.serverNameLabel));
+    const c = new Connection(computeFacts(socket, ctx.served.serverNameLabel, certRequested));
     metrics.handshakes.inc({ version: c.facts.tlsVersion, resumed: String(c.facts.resumed) });
     if (socket.alpnProtocol === 'h2') h2.serve(socket, c);
     else h1.serve(socket, c);

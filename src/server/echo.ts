@@ -75,6 +75,8 @@ export interface EchoDocument {
   alpn: string | null;
   session_resumed: boolean;
   client_certificate: ConnectionFacts['clientCert'] | null;
+  /** Null unless the server asked for a client certificate (--client-auth request or require). */
+  client_auth: ConnectionFacts['clientAuth'] | null;
   http2: Http2Document | null;
   request: RequestDocument;
   served_by: string;
@@ -108,6 +110,7 @@ export function echoDocument(
     alpn: f.alpn ?? null,
     session_resumed: f.resumed,
     client_certificate: f.clientCert ?? null,
+    client_auth: f.clientAuth ?? null,
     http2:
       req.streamId === undefined
         ? null

@@ -100,7 +100,22 @@ export function renderPage(d: EchoDocument): string {
     row('ALPN', d.alpn, 'none negotiated'),
     row('HTTP version', d.request.http_version === '2' ? 'HTTP/2' : `HTTP/${d.request.http_version}`, ''),
     row('Session resumed', d.session_resumed ? 'yes' : 'no', ''),
-    row('Client certificate', cc ? cc.subject : null, 'none (mutual TLS is off)'),
+    row(
+      'Client certificate',
+      cc ? cc.subject : null,
+      d.client_auth ? 'none accepted' : 'none (mutual TLS is off)',
+    ),
+    ...(d.client_auth && !d.client_auth.verified
+      ? [
+          row(
+            'Client cert check',
+            d.client_auth.presented
+              ? `presented (${d.client_auth.subject ?? ''}, issuer ${d.client_auth.issuer ?? ''}) but not verified: ${d.client_auth.error ?? ''}`
+              : `none presented (${d.client_auth.error ?? ''})`,
+            '',
+          ),
+        ]
+      : []),
     ...(cc
       ? [row('Client cert issuer', cc.issuer, ''), row('Client cert SHA-256', cc.fingerprint_sha256, '')]
       : []),

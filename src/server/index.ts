@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { UsageError } from '../config/errors.js';
 import { createEchoServer } from './echo-server.js';
 import { createLogger, silentLogger } from './logging.js';
-import { withDefaults, type ServerOptions, type Settings } from './options.js';
+import { clientAuthOf, withDefaults, type ServerOptions, type Settings } from './options.js';
 import { CertificateWatcher } from './reload.js';
 import { newTicketKeys } from './tls-context.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls-material.js';
@@ -29,6 +29,13 @@ export function checkSettings(s: Settings): void {
     throw new UsageError(
       `--header-timeout (${s.headerTimeoutMs}ms) must not be longer than --request-timeout (${s.requestTimeoutMs}ms)`,
     );
+  const auth = clientAuthOf(s);
+  if (auth !== 'none' && !s.clientCaFile)
+    throw new UsageError(
+      `--client-auth ${auth} needs --client-ca (the CA PEM client certificates are verified against)`,
+    );
+  if (auth === 'none' && s.clientCaFile)
+    throw new UsageError('--client-auth none contradicts --client-ca; drop one of them');
 }
 
 /** Starts the server; rejects with a one-line CommandError for bad files or busy ports. */

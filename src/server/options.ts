@@ -40,7 +40,14 @@ export const serverOptions = {
   }),
   'client-ca': opt({
     kind: 'string',
-    description: 'mutual TLS: require client certificates issued by this CA PEM',
+    description:
+      'mutual TLS: verify client certificates against this CA PEM (required unless --client-auth says otherwise)',
+  }),
+  'client-auth': opt({
+    kind: 'string',
+    choices: ['none', 'request', 'require'] as const,
+    description:
+      'client certificates: none, request (ask; serve and report any, verified or not), require (default with --client-ca)',
   }),
   workers: opt({
     kind: 'int',
@@ -168,6 +175,8 @@ export interface ServerOptions {
   keyFile: string;
   caFile: string;
   clientCaFile?: string;
+  /** Default: require with a client CA, none without. */
+  clientAuth?: ClientAuth;
   httpsPort?: number;
   httpPort?: number;
   host?: string;
@@ -191,11 +200,19 @@ export interface ServerOptions {
   shutdownDelayMs?: number;
 }
 
-export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host'>> &
-  Pick<ServerOptions, 'clientCaFile' | 'host'>;
+export const CLIENT_AUTH = ['none', 'request', 'require'] as const;
+export type ClientAuth = (typeof CLIENT_AUTH)[number];
+
+export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth'>> &
+  Pick<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth'>;
+
+/** What the server does with client certificates: --client-auth, else require exactly when a CA is given. */
+export function clientAuthOf(s: Pick<Settings, 'clientAuth' | 'clientCaFile'>): ClientAuth {
+  return s.clientAuth ?? (s.clientCaFile ? 'require' : 'none');
+}
 
 /** The settings a flag sets: everything but the certificate files, which fromFlags() derives. */
-type FlagSettings = Omit<Settings, 'certFile' | 'keyFile' | 'caFile' | 'clientCaFile'>;
+type FlagSettings = Omit<Settings, 'certFile' | 'keyFile' | 'caFile' | 'clientCaFile' | 'clientAuth'>;
 
 /** Each setting from its flag: the one place a flag's name meets its setting's. */
 function settingsOf(f: ServerFlags): FlagSettings {
@@ -241,6 +258,7 @@ export function fromFlags(f: ServerFlags): Settings {
     keyFile: f['key-file'] ?? join(leafDir, 'key.pem'),
     caFile: f['ca-file'] ?? join(f['certs-path'], 'minica.pem'),
     clientCaFile: f['client-ca'],
+    clientAuth: f['client-auth'],
     ...settingsOf(f),
   });
 }
