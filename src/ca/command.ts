@@ -61,15 +61,18 @@ export const caOptions = {
 export const command = defineCommand({
   name: 'ca',
   summary: 'create a root CA and issue certificates (minica layout)',
-  usage: 'tlsecho ca [issue|fingerprint|install|uninstall] [options]',
+  usage: 'tlsecho ca [issue|fingerprint|install|uninstall|lab] [options]',
   options: caOptions,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (sub === 'fingerprint') return printFingerprint(o.out, o.format);
     if (sub === 'install' || sub === 'uninstall') return trustAction(sub, o.out, o['nss-db']);
+    if (sub === 'lab') return labAction(o.out, o.domain, o.force);
     if (sub !== 'issue')
-      throw new UsageError(`unknown ca action '${sub}' (actions: issue, fingerprint, install, uninstall)`);
+      throw new UsageError(
+        `unknown ca action '${sub}' (actions: issue, fingerprint, install, uninstall, lab)`,
+      );
 
     const explicit = o.domains !== undefined || o['ip-addresses'] !== undefined;
     const useDefaults = !explicit && o.client === undefined;
@@ -119,6 +122,16 @@ export const command = defineCommand({
     return 0;
   },
 });
+
+/** `tlsecho ca lab`: the failure lab's certificates under <out>/lab/ (see docs/lab.md). */
+async function labAction(out: string, domain: string, force: boolean): Promise<number> {
+  const { issueLab } = await import('./lab.js');
+  const r = await issueLab({ out, domain, force });
+  const lines = [`failure lab in ${r.dir} (from the root in ${out}):`];
+  for (const n of r.names) lines.push(`  ${n.name.padEnd(32)} ${n.state}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
 
 function printFingerprint(out: string, format: string): number {
   const path = rootPaths(out).cert;

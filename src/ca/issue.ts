@@ -43,6 +43,11 @@ function algorithms(alg: KeyAlg, rsaBits: number) {
       };
 }
 
+/** The signature algorithm a key of this kind signs with (what certificates it issues carry). */
+export function signingAlgorithm(alg: KeyAlg) {
+  return algorithms(alg, 2048).sign;
+}
+
 export async function generateKey(alg: KeyAlg, rsaBits = 2048): Promise<KeyMaterial> {
   const keys = (await webcrypto.subtle.generateKey(algorithms(alg, rsaBits).gen, true, [
     'sign',
@@ -74,7 +79,7 @@ export async function importKey(keyPem: string): Promise<KeyMaterial> {
 }
 
 /** A random positive 16-byte serial whose DER encoding needs no padding byte. */
-function serialNumber(): string {
+export function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;
   return bytes.toString('hex');
@@ -118,6 +123,9 @@ export interface LeafOptions {
   usage: 'server' | 'client';
   days?: number;
   now?: Date;
+  /** Explicit validity (the failure lab's expired and not-yet-valid names); default from now/days. */
+  notBefore?: Date;
+  notAfter?: Date;
 }
 
 export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
@@ -138,8 +146,8 @@ export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
     serialNumber: serialNumber(),
     subject: [{ CN: [cn] }],
     issuer: rootCert.subject,
-    notBefore: new Date(now.getTime() - BACKDATE),
-    notAfter: new Date(now.getTime() + (opts.days ?? MAX_LEAF_DAYS) * DAY),
+    notBefore: opts.notBefore ?? new Date(now.getTime() - BACKDATE),
+    notAfter: opts.notAfter ?? new Date(now.getTime() + (opts.days ?? MAX_LEAF_DAYS) * DAY),
     signingAlgorithm: algorithms(root.key.alg, 2048).sign,
     publicKey: key.keys.publicKey,
     signingKey: root.key.keys.privateKey,
