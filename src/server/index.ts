@@ -14,6 +14,8 @@ export type { ServerOptions } from './options.js';
 export interface RunningServer {
   httpsPort: number;
   httpPort: number;
+  /** With --lab: the port of tls12.<domain>. */
+  labTls12Port?: number;
   /** The certificate, key and CA now being served. */
   material(): TlsMaterial;
   /** Checks the certificate files now (what SIGHUP does); 'applied' when a new pair now serves. */
@@ -67,7 +69,10 @@ export async function startServer(options: ServerOptions & { logger?: Logger }):
   return {
     ...ports,
     material: () => server.context.served.material,
-    reload: () => watcher.check(),
+    reload: () => {
+      server.reloadLab();
+      return watcher.check();
+    },
     shutdown,
     close: async () => {
       await shutdown();

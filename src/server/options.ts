@@ -49,6 +49,18 @@ export const serverOptions = {
     description:
       'client certificates: none, request (ask; serve and report any, verified or not), require (default with --client-ca)',
   }),
+  lab: opt({
+    kind: 'string',
+    description:
+      "serve the failure lab from this folder ('tlsecho ca lab' makes <certs-path>/lab): a certificate per name, by SNI",
+  }),
+  'lab-tls12-port': opt({
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    default: 8444,
+    description: 'with --lab: HTTPS port of tls12.<domain> (TLS 1.2 at most; SNI cannot lower the version)',
+  }),
   workers: opt({
     kind: 'int',
     min: 0,
@@ -177,6 +189,9 @@ export interface ServerOptions {
   clientCaFile?: string;
   /** Default: require with a client CA, none without. */
   clientAuth?: ClientAuth;
+  /** The failure lab's folder (--lab). */
+  lab?: string;
+  labTls12Port?: number;
   httpsPort?: number;
   httpPort?: number;
   host?: string;
@@ -203,8 +218,8 @@ export interface ServerOptions {
 export const CLIENT_AUTH = ['none', 'request', 'require'] as const;
 export type ClientAuth = (typeof CLIENT_AUTH)[number];
 
-export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth'>> &
-  Pick<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth'>;
+export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth' | 'lab'>> &
+  Pick<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth' | 'lab'>;
 
 /** What the server does with client certificates: --client-auth, else require exactly when a CA is given. */
 export function clientAuthOf(s: Pick<Settings, 'clientAuth' | 'clientCaFile'>): ClientAuth {
@@ -220,6 +235,8 @@ function settingsOf(f: ServerFlags): FlagSettings {
     httpsPort: f['https-port'],
     httpPort: f['http-port'],
     host: f.host,
+    lab: f.lab,
+    labTls12Port: f['lab-tls12-port'],
     logFormat: f['log-format'],
     logLevel: f['log-level'],
     accessLog: f['access-log'],
