@@ -1,16 +1,16 @@
-// Real Chromium (and Firefox for two names) on the failure lab: each broken name fails with the
+// Real Chromium on the failure lab: each broken name fails with the
 // net::ERR_CERT_* error a browser must show, good and tls12 load. The root is installed in a fresh
 // NSS database by `tlsecho ca install`, so only the lab's faults are left to see.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, firefox, type Browser } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { issueLab } from '../../src/ca/lab.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
-import { CHROMIUM, FIREFOX, needTools } from './prereqs.js';
+import { CHROMIUM, needTools } from './prereqs.js';
 import { installRoot } from './support.js';
 
 const name = (kind: string) => `${kind}.${TEST_DOMAIN}`;
