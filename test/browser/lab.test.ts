@@ -1,4 +1,4 @@
-// Real Chromium on the failure lab: each broken name fails with the
+// Real Chromium (and Firefox on expired and untrusted) on the failure lab: each broken name fails with the
 // net::ERR_CERT_* error a browser must show, good and tls12 load. The root is installed in a fresh
 // NSS database by `tlsecho ca install`, so only the lab's faults are left to see.
 import assert from 'node:assert/strict';
@@ -10,8 +10,8 @@ import { issueLab } from '../../src/ca/lab.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
-import { CHROMIUM, needTools } from './prereqs.js';
-import { installRoot } from './support.js';
+import { CHROMIUM, FIREFOX, needTools } from './prereqs.js';
+import { firefoxScreenshot, installRoot, makeProfile, startServer as startCliServer } from './support.js';
 
 const name = (kind: string) => `${kind}.${TEST_DOMAIN}`;
 
@@ -93,4 +93,60 @@ describe('browsers on the failure lab', () => {
       }
     },
   );
+});
+
+describe('Firefox on the failure lab', { skip: needTools(FIREFOX, 'certutil') }, () => {
+  const t = tempDir('tlsecho-lab-firefox-');
+  const home = join(t.dir, 'home');
+  let server: Awaited<ReturnType<typeof startCliServer>> | undefined;
+  let profile: string;
+  before(async () => {
+    const pki = await makePki(join(t.dir, 'certs'));
+    const lab = await issueLab({ out: pki.out, domain: TEST_DOMAIN });
+    mkdirSync(home);
+    profile = makeProfile(join(t.dir, 'profile'), [name('expired'), name('untrusted')]);
+    await installRoot(pki.out, home, ['--nss-db', profile]);
+    server = await startCliServer(pki.out, [
+      '--domain',
+      TEST_DOMAIN,
+      '--lab',
+      lab.dir,
+      '--lab-tls12-port',
+      '0',
+    ]);
+  });
+  after(async () => {
+    await server?.stop();
+    t.cleanup();
+  });
+
+  // Firefox stays on its error page (no screenshot is written), so what it did is read from the
+  // server: the alert it sent when it refused the certificate, and no request.
+  for (const [kind, alert] of [
+    ['expired', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED'],
+    ['untrusted', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'],
+  ] as const)
+    it(`refuses ${kind} with the ${alert} alert and sends no request`, async () => {
+      const seen = server!.lines.length;
+      const run = firefoxScreenshot(
+        profile,
+        home,
+        `https://${name(kind)}:${server!.httpsPort}/`,
+        join(t.dir, `${kind}.png`),
+      );
+      try {
+        const failure = await server!.waitFor(
+          (l, i) => i >= seen && /"msg":"TLS handshake failed"/.test(l),
+          30_000,
+        );
+        assert.equal((JSON.parse(failure) as { error: string }).error, alert, failure);
+        assert.deepEqual(
+          server!.lines.slice(seen).filter((l) => /"msg":"Received/.test(l)),
+          [],
+        );
+      } finally {
+        run.kill();
+        await run.exited;
+      }
+    });
 });
