@@ -2,6 +2,7 @@
 // handshake with Node's tls (the error code a correct client gets), the tls12 port's version, the
 // client-cert name with and without a certificate, the normal echo, and a reload.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -61,6 +62,30 @@ describe('tlsecho server --lab', () => {
     };
     for (const [kind, code] of Object.entries(want))
       assert.deepEqual(await handshake(server.httpsPort, name(kind), pki.caPem), { ok: false, code }, kind);
+  });
+
+  it('gets the verify error OpenSSL s_client -verify_return_error must report', async () => {
+    const want: Record<string, RegExp> = {
+      good: /Verify return code: 0 \(ok\)/,
+      expired: /verify error:num=10:certificate has expired/,
+      'not-yet-valid': /verify error:num=9:certificate is not yet valid/,
+      'wrong-name': /verify error:num=62:hostname mismatch/,
+      untrusted: /verify error:num=20:unable to get local issuer certificate/,
+      'self-signed': /verify error:num=18:self-signed certificate/,
+      'incomplete-chain': /verify error:num=20:unable to get local issuer certificate/,
+    };
+    for (const [kind, re] of Object.entries(want)) {
+      const args = ['s_client', '-connect', `127.0.0.1:${server.httpsPort}`, '-servername', name(kind)];
+      args.push('-verify_hostname', name(kind), '-CAfile', pki.root.cert, '-verify_return_error');
+      // stdin at EOF: s_client ends after the handshake instead of waiting for input.
+      const r = await new Promise<string>((resolve) => {
+        const child = execFile('openssl', args, { timeout: 10_000 }, (_err, stdout, stderr) =>
+          resolve(stdout + stderr),
+        );
+        child.stdin?.end();
+      });
+      assert.match(r, re, kind);
+    }
   });
 
   it('serves good with the echo, and the main names as before', async () => {
