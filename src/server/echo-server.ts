@@ -44,7 +44,7 @@ export function servedOf(m: TlsMaterial, labNames: readonly string[] = []): Serv
   const names = [...m.leaf.names, ...labNames];
   return {
     material: m,
-    facts: serverFacts(m.caFingerprint.colon),
+    facts: serverFacts(m.caFingerprint.colon, labNames),
     serverNameLabel: serverNameLabeler(names),
     covers: certificateCovers(names),
   };

@@ -19,10 +19,12 @@ import {
 export interface ServerFacts {
   servedBy: string;
   caFingerprint: string;
+  /** The failure lab's names (--lab), empty without it. */
+  labNames: readonly string[];
 }
 
-export function serverFacts(caFingerprint: string): ServerFacts {
-  return { servedBy: hostname(), caFingerprint };
+export function serverFacts(caFingerprint: string, labNames: readonly string[] = []): ServerFacts {
+  return { servedBy: hostname(), caFingerprint, labNames };
 }
 
 function hostPort(address: string, port: number): string {
@@ -81,6 +83,8 @@ export interface EchoDocument {
   request: RequestDocument;
   served_by: string;
   root_ca_fingerprint_sha256: string;
+  /** With --lab: the failure lab's names (docs/lab.md); null without. */
+  lab_names: string[] | null;
 }
 
 /** Whether a stream's :authority names the host the connection's SNI named. */
@@ -133,6 +137,7 @@ export function echoDocument(
     },
     served_by: s.servedBy,
     root_ca_fingerprint_sha256: s.caFingerprint,
+    lab_names: s.labNames.length ? [...s.labNames] : null,
   };
 }
 

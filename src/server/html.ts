@@ -89,6 +89,27 @@ ${headers}
 ${body}`;
 }
 
+/**
+ * On a main name's page, links to the failure lab (same port as this page, taken from the Host the
+ * browser sent; tls12 is on its own port, so it is named, not linked).
+ */
+function labSection(d: EchoDocument): string {
+  const names = d.lab_names;
+  if (!names || (d.server_name !== null && names.includes(d.server_name.toLowerCase()))) return '';
+  const port = /:(\d+)$/.exec(d.host ?? '')?.[1];
+  const items = names.map((n) =>
+    n.startsWith('tls12.')
+      ? `<li><code>${escapeHtml(n)}</code> (TLS 1.2 only, on the server's --lab-tls12-port)</li>`
+      : `<li><a href="https://${escapeHtml(n)}${port ? `:${port}` : ''}/">${escapeHtml(n)}</a></li>`,
+  );
+  return `<h2 id="lab">Failure lab</h2>
+<p>Each name below is broken on purpose (docs/lab.md); a browser must refuse all but the good one.</p>
+<ul aria-labelledby="lab">
+${items.join('\n')}
+</ul>
+`;
+}
+
 export function renderPage(d: EchoDocument): string {
   const cc = d.client_certificate;
   const rows = [
@@ -141,7 +162,7 @@ ${coalescingNote(d)}<h2 id="facts">Connection details</h2>
 ${rows.join('\n')}
 </dl>
 ${requestSection(d)}
-<p><a href="/?format=json">This page as JSON</a> · <a href="/?format=text">as the text line</a> · compare the root CA fingerprint with <code>tlsecho ca fingerprint</code>.</p>
+${labSection(d)}<p><a href="/?format=json">This page as JSON</a> · <a href="/?format=text">as the text line</a> · compare the root CA fingerprint with <code>tlsecho ca fingerprint</code>.</p>
 </main>
 </body>
 </html>

@@ -95,6 +95,22 @@ describe('tlsecho server --lab', () => {
     }
   });
 
+  it("links the lab from the main names' page, not from the lab's own", async () => {
+    const page = (n: string) =>
+      httpsGet({ port: server.httpsPort, ca: pki.caPem, servername: n, headers: { accept: 'text/html' } });
+    const main = (await page(`server1.${TEST_DOMAIN}`)).body;
+    assert.ok(main.includes(`<a href="https://${name('expired')}:${server.httpsPort}/">`), main);
+    assert.match(main, new RegExp(`<code>${name('tls12').replace(/\./g, '\\.')}</code> \\(TLS 1\\.2 only`));
+    assert.doesNotMatch((await page(name('good'))).body, /Failure lab/);
+    const doc = await httpsGet({
+      port: server.httpsPort,
+      ca: pki.caPem,
+      servername: name('good'),
+      headers: { accept: 'application/json' },
+    });
+    assert.equal((JSON.parse(doc.body) as { lab_names: string[] }).lab_names.length, 9);
+  });
+
   it('serves tls12 on its own port with TLS 1.2 at most', async () => {
     assert.ok(server.labTls12Port);
     assert.deepEqual(await handshake(server.labTls12Port, name('tls12'), pki.caPem), {
