@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run CA, DNS, server and client together on this machine',
     load: async () => (await import('./demo/command.js')).command,
   },
+  lab: {
+    summary: 'judge a client on the failure lab: lab check [-- command with {url}]',
+    load: async () => (await import('./lab/command.js')).command,
+  },
   dns: {
     summary: 'answer DNS for the server names (stand-in for Docker embedded DNS)',
     load: async () => (await import('./dns/command.js')).command,

@@ -106,7 +106,7 @@ export const caOptions = {
 export const command = defineCommand({
   name: 'ca',
   summary: 'create a root CA and issue certificates (minica layout)',
-  usage: 'tlsecho ca [issue|sign|p12 NAME|status|fingerprint|install|uninstall] [options]',
+  usage: 'tlsecho ca [issue|sign|p12 NAME|status|fingerprint|install|uninstall|lab] [options]',
   options: caOptions,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
@@ -132,9 +132,10 @@ export const command = defineCommand({
         alg: o['ca-alg'] as KeyAlg,
         rsaBits: o['rsa-bits'],
       });
+    if (sub === 'lab') return labAction(o.out, o.domain, o.force);
     if (sub !== 'issue')
       throw new UsageError(
-        `unknown ca action '${sub}' (actions: issue, sign, p12, status, fingerprint, install, uninstall)`,
+        `unknown ca action '${sub}' (actions: issue, sign, p12, status, fingerprint, install, uninstall, lab)`,
       );
 
     const explicit = o.domains !== undefined || o['ip-addresses'] !== undefined;
@@ -195,6 +196,16 @@ export const command = defineCommand({
     return 0;
   },
 });
+
+/** `tlsecho ca lab`: the failure lab's certificates under <out>/lab/ (see docs/lab.md). */
+async function labAction(out: string, domain: string, force: boolean): Promise<number> {
+  const { issueLab } = await import('./lab.js');
+  const r = await issueLab({ out, domain, force });
+  const lines = [`failure lab in ${r.dir} (from the root in ${out}):`];
+  for (const n of r.names) lines.push(`  ${n.name.padEnd(32)} ${n.state}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
 
 function printFingerprint(out: string, format: string): number {
   const path = rootPaths(out).cert;

@@ -51,6 +51,11 @@ export function pemText(pem: string): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;
 }
 
+/** The signature algorithm a key of this kind signs with (what certificates it issues carry). */
+export function signingAlgorithm(alg: KeyAlg) {
+  return algorithms(alg, 2048).sign;
+}
+
 export async function generateKey(alg: KeyAlg, rsaBits = 2048): Promise<KeyMaterial> {
   const keys = (await webcrypto.subtle.generateKey(algorithms(alg, rsaBits).gen, true, [
     'sign',
@@ -82,7 +87,7 @@ export async function importKey(keyPem: string): Promise<KeyMaterial> {
 }
 
 /** A random positive 16-byte serial whose DER encoding needs no padding byte. */
-function serialNumber(): string {
+export function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;
   return bytes.toString('hex');
@@ -195,6 +200,9 @@ export interface LeafOptions {
   usage: 'server' | 'client';
   days?: number;
   now?: Date;
+  /** Explicit validity (the failure lab's expired and not-yet-valid names); default from now/days. */
+  notBefore?: Date;
+  notAfter?: Date;
 }
 
 export async function issueLeaf(opts: LeafOptions): Promise<Issued> {
@@ -224,8 +232,8 @@ export async function signLeaf(opts: LeafOptions & { publicKey: webcrypto.Crypto
     serialNumber: serialNumber(),
     subject: [{ CN: [cn] }],
     issuer: issuerCert.subject,
-    notBefore: new Date(now.getTime() - BACKDATE),
-    notAfter: new Date(now.getTime() + (opts.days ?? MAX_LEAF_DAYS) * DAY),
+    notBefore: opts.notBefore ?? new Date(now.getTime() - BACKDATE),
+    notAfter: opts.notAfter ?? new Date(now.getTime() + (opts.days ?? MAX_LEAF_DAYS) * DAY),
     signingAlgorithm: algorithms(issuer.key.alg, 2048).sign,
     publicKey: opts.publicKey,
     signingKey: issuer.key.keys.privateKey,

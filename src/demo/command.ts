@@ -2,6 +2,8 @@
 // reused), the embedded DNS server standing in for Docker's, `tlsecho server` and `tlsecho client`
 // as two processes like two Compose services, the client bootstrapping trust from /root_ca with
 // the fingerprint pin and resolving the three names through the DNS server.
+import { issueLab } from '../ca/lab.js';
+import { labNames } from '../lab/names.js';
 import { defineCommand } from '../command.js';
 import { CommandError, UsageError } from '../config/errors.js';
 import { opt } from '../config/options.js';
@@ -44,6 +46,9 @@ export const command = defineCommand({
 
     const certs = await ensureDemoCertificates(o['certs-path'], o.domain);
     say(certs.note);
+    // The failure lab (docs/lab.md): issued once, then reused; its names resolve like the others.
+    const lab = await issueLab({ out: o['certs-path'], domain: o.domain });
+    say(`failure lab in ${lab.dir}: ${labNames(o.domain).join(', ')}`);
     say(`root CA SHA-256 fingerprint ${certs.fingerprint.colon}`);
 
     let dns: DnsServer | undefined;
@@ -65,7 +70,7 @@ export const command = defineCommand({
         host: HOST,
         port: o['dns-port'],
         zone: o.domain,
-        records: Object.fromEntries(names.map((n) => [n, [HOST]])),
+        records: Object.fromEntries([...names, ...labNames(o.domain)].map((n) => [n, [HOST]])),
         onQuery: (q) => process.stdout.write(`${prefixed('dns')}${formatQuery(q)}\n`),
       }).catch((err: Error) => {
         throw new CommandError(err.message);
@@ -84,6 +89,7 @@ export const command = defineCommand({
           ...['--host', HOST, '--https-port', String(httpsPort), '--http-port', String(httpPort)],
           ...['--domain', o.domain, '--certs-path', o['certs-path']],
           ...['--cert-file', certs.certFile, '--key-file', certs.keyFile, '--ca-file', certs.caFile],
+          ...['--lab', lab.dir, '--lab-tls12-port', String(await freePort(HOST))],
         ],
         (line) => {
           const ports = readyPorts(line);

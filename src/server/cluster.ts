@@ -41,10 +41,15 @@ const fromWire = (w: WireMaterial): TlsMaterial => ({
 });
 
 /** Fields of the `ready` line (docs/architecture.md: tests and other parts wait for it). */
-export function readyFields(ports: { httpsPort: number; httpPort: number }, m: TlsMaterial, workers: number) {
+export function readyFields(
+  ports: { httpsPort: number; httpPort: number; labTls12Port?: number },
+  m: TlsMaterial,
+  workers: number,
+) {
   return {
     https_port: ports.httpsPort,
     http_port: ports.httpPort,
+    ...(ports.labTls12Port !== undefined ? { lab_tls12_port: ports.labTls12Port } : {}),
     workers,
     names: m.leaf.names.join(','),
     not_after: m.leaf.notAfter.toISOString(),

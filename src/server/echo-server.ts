@@ -17,11 +17,12 @@ import { handshakeFailureReason, ServerMetrics } from './metrics.js';
 import { tcpOf } from '../util/node-internals.js';
 import { answerPlainHttp, notTlsReason } from './not-tls.js';
 import { observer } from './observe.js';
-import type { Settings } from './options.js';
+import { clientAuthOf, type Settings } from './options.js';
 import { drainAndClose, QUIET_MS, type Drainable } from './shutdown.js';
 import type { Served, ServerContext } from './state.js';
 import { renewTicketsOnResume } from './ticket-renewal.js';
-import { secureContextOptions, tlsServerOptions } from './tls-context.js';
+import { labContexts, labSniCallback, loadLabSites, sameSites, tls12Options } from './lab-sites.js';
+import { secureContextOptions, tlsServerOptions, type TlsKeyPair } from './tls-context.js';
 import type { TlsMaterial } from './tls-material.js';
 import { captureClientHello, type ClientHelloCapture } from '../tls/capture.js';
 import { openKeyLog, KEYLOG_WARNING, type KeyLog } from '../tls/keylog.js';
@@ -29,20 +30,27 @@ import { helloLabels } from '../tls/labels.js';
 
 export interface EchoServer {
   readonly context: ServerContext;
-  listen(): Promise<{ httpsPort: number; httpPort: number }>;
+  listen(): Promise<{ httpsPort: number; httpPort: number; labTls12Port?: number }>;
+  /** Re-reads the --lab folder; 'applied' when changed names now serve. */
+  reloadLab(): 'applied' | 'rejected' | 'unchanged';
   /** Serves new connections with this certificate (already validated). */
   applyMaterial(m: TlsMaterial): void;
   /** Graceful stop; true when in-flight requests finished before the deadline. */
   shutdown(opts?: { delayMs?: number }): Promise<boolean>;
 }
 
-/** What the request path reads of a certificate, built whole for each one served. */
-export function servedOf(m: TlsMaterial): Served {
+/**
+ * What the request path reads of a certificate, built whole for each one served. The lab's names
+ * (--lab) count as served names: a label of their own, and no 421 for them over HTTP/2 (a client
+ * coalesces only onto a certificate covering the name, which no lab certificate does for another).
+ */
+export function servedOf(m: TlsMaterial, labNames: readonly string[] = []): Served {
+  const names = [...m.leaf.names, ...labNames];
   return {
     material: m,
-    facts: serverFacts(m.caFingerprint.colon),
-    serverNameLabel: serverNameLabeler(m.leaf.names),
-    covers: certificateCovers(m.leaf.names),
+    facts: serverFacts(m.caFingerprint.colon, labNames),
+    serverNameLabel: serverNameLabeler(names),
+    covers: certificateCovers(names),
   };
 }
 
@@ -109,11 +117,15 @@ export function createEchoServer(opts: {
 }): EchoServer {
   const { settings, material, ticketKeys, logger } = opts;
   const metrics = opts.metrics ?? new ServerMetrics();
+  let lab = settings.lab
+    ? labContexts(loadLabSites(settings.lab), material.ca.toString('utf8'), ticketKeys)
+    : undefined;
+  const labNames = () => lab?.sites.map((x) => x.name) ?? [];
   const ctx: ServerContext = {
     settings,
     logger,
     metrics,
-    served: servedOf(material),
+    served: servedOf(material, labNames()),
     ready: false,
     shuttingDown: false,
     httpsPort: settings.httpsPort,
@@ -122,14 +134,22 @@ export function createEchoServer(opts: {
   };
   metrics.notAfter.set(material.leaf.notAfter.getTime() / 1000);
 
-  // node:tls does the handshake but does not listen: `front` accepts each connection, reads its
-  // ClientHello (src/tls/capture.ts), puts the bytes back and hands the socket over.
-  const listener = tls.createServer(
-    tlsServerOptions(material, ticketKeys, {
+  const serverOptions = (m: TlsKeyPair) =>
+    tlsServerOptions(m, ticketKeys, {
       handshakeTimeoutMs: settings.handshakeTimeoutMs,
       alpn: settings.alpn,
-    }),
-  );
+      clientAuth: clientAuthOf(settings),
+    });
+  // node:tls does the handshake but does not listen: `front` accepts each connection, reads its
+  // ClientHello (src/tls/capture.ts), puts the bytes back and hands the socket over.
+  const listener = tls.createServer({
+    ...serverOptions(material),
+    ...(lab ? { SNICallback: labSniCallback(() => lab!) } : {}),
+  });
+  // tls12.<domain> of the lab: its own listener, since SNI cannot lower the version (lab-sites.ts).
+  const tls12Listener =
+    lab?.tls12 && tls.createServer({ ...serverOptions(lab.tls12), ...tls12Options(lab.tls12, ticketKeys) });
+
   const captures = new WeakMap<Socket, ClientHelloCapture>();
   // noDelay as node:http's own servers and nginx (tcp_nodelay) set it: answers go out at once.
   const front = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
@@ -167,10 +187,12 @@ export function createEchoServer(opts: {
     logger.warn({ file: settings.tlsKeylog }, KEYLOG_WARNING);
     listener.on('keylog', (line: Buffer) => keylog.write(line));
   }
+  const certRequested = clientAuthOf(settings) !== 'none';
   const h1 = createH1(ctx, observer(ctx, 'h1'));
   const h2 = createH2(ctx, observer(ctx, 'h2'));
   const httpServer = http.createServer(httpLimits(settings), httpHandler(ctx));
-  for (const s of [front, httpServer]) s.maxConnections = settings.maxConnections;
+  for (const s of [front, httpServer, ...(tls12Listener ? [tls12Listener] : [])])
+    s.maxConnections = settings.maxConnections;
   const logDrop = dropLogger(logger, metrics);
   front.on('drop', (data?: { remoteAddress?: string }) => logDrop(data?.remoteAddress));
 
@@ -185,15 +207,19 @@ export function createEchoServer(opts: {
   });
 
   // The one place a TLS connection is taken up: its facts, then the engine its ALPN chose.
-  listener.on('secureConnection', (socket: TLSSocket) => {
+  const onSecureConnection = (socket: TLSSocket) => {
     const tcp = tcpOf(socket);
-    const c = new Connection(computeFacts(socket, ctx.served.serverNameLabel), tcp && captures.get(tcp));
+    const c = new Connection(
+      computeFacts(socket, ctx.served.serverNameLabel, certRequested),
+      tcp && captures.get(tcp),
+    );
     metrics.handshakes.inc({ version: c.facts.tlsVersion, resumed: String(c.facts.resumed) });
     if (socket.alpnProtocol === 'h2') h2.serve(socket, c);
     else h1.serve(socket, c);
-  });
+  };
+  listener.on('secureConnection', onSecureConnection);
   renewTicketsOnResume(listener, ticketKeys);
-  listener.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+  const onTlsClientError = (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const client = plainIp(socket.remoteAddress ?? tcpOf(socket)?.remoteAddress);
     const notTls = notTlsReason(err, socket);
     if (notTls) {
@@ -214,7 +240,38 @@ export function createEchoServer(opts: {
     logger.info({ client, reason, error: certError ?? err.code ?? err.message }, 'TLS handshake failed');
     // With a listener here node:tls leaves the socket open (a handshake timeout included).
     socket.destroy();
-  });
+  };
+  listener.on('tlsClientError', onTlsClientError);
+  if (tls12Listener) {
+    tls12Listener.on('secureConnection', onSecureConnection);
+    tls12Listener.on('tlsClientError', onTlsClientError);
+  }
+
+  // The lab's files are polled like the main pair; a bad change is logged and the old one serves.
+  let labRejection: string | undefined;
+  const reloadLab = (): 'applied' | 'rejected' | 'unchanged' => {
+    if (!lab || !settings.lab) return 'unchanged';
+    try {
+      const sites = loadLabSites(settings.lab);
+      if (sameSites(sites, lab.sites)) return 'unchanged';
+      lab = labContexts(sites, ctx.served.material.ca.toString('utf8'), ticketKeys);
+      if (lab.tls12) tls12Listener?.setSecureContext(tls12Options(lab.tls12, ticketKeys));
+      ctx.served = servedOf(ctx.served.material, labNames());
+      labRejection = undefined;
+      logger.info({ names: labNames().join(',') }, 'lab certificates reloaded');
+      return 'applied';
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (reason !== labRejection)
+        logger.warn({ reason }, 'lab reload rejected; still serving the current lab');
+      labRejection = reason;
+      return 'rejected';
+    }
+  };
+  const labTimer =
+    lab && settings.reloadIntervalMs > 0
+      ? setInterval(reloadLab, settings.reloadIntervalMs).unref()
+      : undefined;
 
   const https: Drainable = {
     listener: front,
@@ -233,31 +290,48 @@ export function createEchoServer(opts: {
     closeAll: () => httpServer.closeAllConnections(),
   };
 
+  const tls12: Drainable | undefined = tls12Listener && {
+    listener: tls12Listener,
+    drain: () => undefined, // its connections are the engines', drained with the main port's
+    closeAll: () => undefined,
+  };
+
   return {
     context: ctx,
+    reloadLab,
     async listen() {
       const httpsPort = await listen(front, settings.httpsPort, settings.host, '--https-port');
       let httpPort: number;
+      let labTls12Port: number | undefined;
       try {
         httpPort = await listen(httpServer, settings.httpPort, settings.host, '--http-port');
+        if (tls12Listener)
+          labTls12Port = await listen(
+            tls12Listener,
+            settings.labTls12Port,
+            settings.host,
+            '--lab-tls12-port',
+          );
       } catch (err) {
         front.close();
+        if (httpServer.listening) httpServer.close();
         throw err;
       }
       ctx.httpsPort = httpsPort;
       ctx.httpPort = httpPort;
       ctx.ready = true;
-      return { httpsPort, httpPort };
+      return { httpsPort, httpPort, ...(labTls12Port !== undefined ? { labTls12Port } : {}) };
     },
     applyMaterial(m) {
       listener.setSecureContext(secureContextOptions(m, ticketKeys));
       renewTicketsOnResume(listener, ticketKeys); // a new context needs the hook again
-      ctx.served = servedOf(m);
+      ctx.served = servedOf(m, labNames());
       metrics.notAfter.set(m.leaf.notAfter.getTime() / 1000);
     },
     async shutdown(o = {}) {
+      clearInterval(labTimer);
       const clean = await drainAndClose({
-        servers: [https, plain],
+        servers: [https, plain, ...(tls12 ? [tls12] : [])],
         delayMs: o.delayMs ?? 0,
         timeoutMs: settings.shutdownTimeoutMs,
         notReady: () => (ctx.ready = false),

@@ -20,10 +20,12 @@ import {
 export interface ServerFacts {
   servedBy: string;
   caFingerprint: string;
+  /** The failure lab's names (--lab), empty without it. */
+  labNames: readonly string[];
 }
 
-export function serverFacts(caFingerprint: string): ServerFacts {
-  return { servedBy: hostname(), caFingerprint };
+export function serverFacts(caFingerprint: string, labNames: readonly string[] = []): ServerFacts {
+  return { servedBy: hostname(), caFingerprint, labNames };
 }
 
 function hostPort(address: string, port: number): string {
@@ -76,12 +78,16 @@ export interface EchoDocument {
   alpn: string | null;
   session_resumed: boolean;
   client_certificate: ConnectionFacts['clientCert'] | null;
+  /** Null unless the server asked for a client certificate (--client-auth request or require). */
+  client_auth: ConnectionFacts['clientAuth'] | null;
   http2: Http2Document | null;
   /** What the client offered in its ClientHello next to what was chosen (src/tls/report.ts). */
   handshake: HandshakeReport | null;
   request: RequestDocument;
   served_by: string;
   root_ca_fingerprint_sha256: string;
+  /** With --lab: the failure lab's names (docs/lab.md); null without. */
+  lab_names: string[] | null;
 }
 
 /** Whether a stream's :authority names the host the connection's SNI named. */
@@ -125,6 +131,7 @@ export function echoDocument(
     alpn: f.alpn ?? null,
     session_resumed: f.resumed,
     client_certificate: f.clientCert ?? null,
+    client_auth: f.clientAuth ?? null,
     http2:
       req.streamId === undefined
         ? null
@@ -148,6 +155,7 @@ export function echoDocument(
     },
     served_by: s.servedBy,
     root_ca_fingerprint_sha256: s.caFingerprint,
+    lab_names: s.labNames.length ? [...s.labNames] : null,
   };
 }
 

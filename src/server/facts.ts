@@ -8,6 +8,17 @@ export interface ClientCertificate {
   fingerprint_sha256: string;
 }
 
+/** What became of the client certificate the server asked for (--client-auth request or require). */
+export interface ClientAuthFacts {
+  presented: boolean;
+  verified: boolean;
+  /** Node's authorizationError (an OpenSSL verify code such as UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
+  error: string | null;
+  /** The presented certificate's subject and issuer, verified or not. */
+  subject: string | null;
+  issuer: string | null;
+}
+
 export interface ConnectionFacts {
   readonly clientIp: string;
   readonly clientPort: number;
@@ -20,6 +31,8 @@ export interface ConnectionFacts {
   readonly alpn: string | undefined;
   readonly resumed: boolean;
   readonly clientCert: ClientCertificate | undefined;
+  /** Undefined when no client certificate was asked for. */
+  readonly clientAuth: ClientAuthFacts | undefined;
   /** Label for metrics: the SNI when it is a name of our certificate, else "other"/"none". */
   readonly serverNameLabel: string;
 }
@@ -37,9 +50,11 @@ function dn(text: string): string {
 export function computeFacts(
   socket: TLSSocket,
   serverNameLabel: (sni: string | undefined) => string,
+  certRequested = false,
 ): ConnectionFacts {
   const sni = typeof socket.servername === 'string' && socket.servername ? socket.servername : undefined;
-  const peer = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+  const presented = certRequested ? socket.getPeerX509Certificate() : undefined;
+  const peer = socket.authorized ? (presented ?? socket.getPeerX509Certificate()) : undefined;
   return {
     clientIp: plainIp(socket.remoteAddress),
     clientPort: socket.remotePort ?? 0,
@@ -52,6 +67,20 @@ export function computeFacts(
     resumed: socket.isSessionReused(),
     clientCert: peer
       ? { subject: dn(peer.subject), issuer: dn(peer.issuer), fingerprint_sha256: peer.fingerprint256 }
+      : undefined,
+    clientAuth: certRequested
+      ? {
+          presented: presented !== undefined,
+          verified: socket.authorized,
+          // With no certificate Node reports UNABLE_TO_GET_ISSUER_CERT, which misleads; say what happened.
+          error: socket.authorized
+            ? null
+            : presented
+              ? String(socket.authorizationError)
+              : 'NO_CERTIFICATE_PRESENTED',
+          subject: presented ? dn(presented.subject) : null,
+          issuer: presented ? dn(presented.issuer) : null,
+        }
       : undefined,
     serverNameLabel: serverNameLabel(sni),
   };

@@ -157,6 +157,27 @@ ${headers}
 ${body}`;
 }
 
+/**
+ * On a main name's page, links to the failure lab (same port as this page, taken from the Host the
+ * browser sent; tls12 is on its own port, so it is named, not linked).
+ */
+function labSection(d: EchoDocument): string {
+  const names = d.lab_names;
+  if (!names || (d.server_name !== null && names.includes(d.server_name.toLowerCase()))) return '';
+  const port = /:(\d+)$/.exec(d.host ?? '')?.[1];
+  const items = names.map((n) =>
+    n.startsWith('tls12.')
+      ? `<li><code>${escapeHtml(n)}</code> (TLS 1.2 only, on the server's --lab-tls12-port)</li>`
+      : `<li><a href="https://${escapeHtml(n)}${port ? `:${port}` : ''}/">${escapeHtml(n)}</a></li>`,
+  );
+  return `<h2 id="lab">Failure lab</h2>
+<p>Each name below is broken on purpose (docs/lab.md); a browser must refuse all but the good one.</p>
+<ul aria-labelledby="lab">
+${items.join('\n')}
+</ul>
+`;
+}
+
 export function renderPage(d: EchoDocument): string {
   const cc = d.client_certificate;
   const rows = [
@@ -168,7 +189,22 @@ export function renderPage(d: EchoDocument): string {
     row('ALPN', d.alpn, 'none negotiated'),
     row('HTTP version', d.request.http_version === '2' ? 'HTTP/2' : `HTTP/${d.request.http_version}`, ''),
     row('Session resumed', d.session_resumed ? 'yes' : 'no', ''),
-    row('Client certificate', cc ? cc.subject : null, 'none (mutual TLS is off)'),
+    row(
+      'Client certificate',
+      cc ? cc.subject : null,
+      d.client_auth ? 'none accepted' : 'none (mutual TLS is off)',
+    ),
+    ...(d.client_auth && !d.client_auth.verified
+      ? [
+          row(
+            'Client cert check',
+            d.client_auth.presented
+              ? `presented (${d.client_auth.subject ?? ''}, issuer ${d.client_auth.issuer ?? ''}) but not verified: ${d.client_auth.error ?? ''}`
+              : `none presented (${d.client_auth.error ?? ''})`,
+            '',
+          ),
+        ]
+      : []),
     ...(cc
       ? [row('Client cert issuer', cc.issuer, ''), row('Client cert SHA-256', cc.fingerprint_sha256, '')]
       : []),
@@ -195,7 +231,7 @@ ${rows.join('\n')}
 </dl>
 ${handshakeSection(d)}
 ${requestSection(d)}
-<p><a href="/?format=json">This page as JSON</a> · <a href="/?format=text">as the text line</a> · compare the root CA fingerprint with <code>tlsecho ca fingerprint</code>.</p>
+${labSection(d)}<p><a href="/?format=json">This page as JSON</a> · <a href="/?format=text">as the text line</a> · compare the root CA fingerprint with <code>tlsecho ca fingerprint</code>.</p>
 </main>
 </body>
 </html>

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { UsageError } from '../config/errors.js';
 import { createEchoServer } from './echo-server.js';
 import { createLogger, silentLogger } from './logging.js';
-import { withDefaults, type ServerOptions, type Settings } from './options.js';
+import { clientAuthOf, withDefaults, type ServerOptions, type Settings } from './options.js';
 import { CertificateWatcher } from './reload.js';
 import { newTicketKeys } from './tls-context.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls-material.js';
@@ -14,6 +14,8 @@ export type { ServerOptions } from './options.js';
 export interface RunningServer {
   httpsPort: number;
   httpPort: number;
+  /** With --lab: the port of tls12.<domain>. */
+  labTls12Port?: number;
   /** The certificate, key and CA now being served. */
   material(): TlsMaterial;
   /** Checks the certificate files now (what SIGHUP does); 'applied' when a new pair now serves. */
@@ -29,6 +31,13 @@ export function checkSettings(s: Settings): void {
     throw new UsageError(
       `--header-timeout (${s.headerTimeoutMs}ms) must not be longer than --request-timeout (${s.requestTimeoutMs}ms)`,
     );
+  const auth = clientAuthOf(s);
+  if (auth !== 'none' && !s.clientCaFile)
+    throw new UsageError(
+      `--client-auth ${auth} needs --client-ca (the CA PEM client certificates are verified against)`,
+    );
+  if (auth === 'none' && s.clientCaFile)
+    throw new UsageError('--client-auth none contradicts --client-ca; drop one of them');
 }
 
 /** Starts the server; rejects with a one-line CommandError for bad files or busy ports. */
@@ -60,7 +69,10 @@ export async function startServer(options: ServerOptions & { logger?: Logger }):
   return {
     ...ports,
     material: () => server.context.served.material,
-    reload: () => watcher.check(),
+    reload: () => {
+      server.reloadLab();
+      return watcher.check();
+    },
     shutdown,
     close: async () => {
       await shutdown();

@@ -40,7 +40,26 @@ export const serverOptions = {
   }),
   'client-ca': opt({
     kind: 'string',
-    description: 'mutual TLS: require client certificates issued by this CA PEM',
+    description:
+      'mutual TLS: verify client certificates against this CA PEM (required unless --client-auth says otherwise)',
+  }),
+  'client-auth': opt({
+    kind: 'string',
+    choices: ['none', 'request', 'require'] as const,
+    description:
+      'client certificates: none, request (ask; serve and report any, verified or not), require (default with --client-ca)',
+  }),
+  lab: opt({
+    kind: 'string',
+    description:
+      "serve the failure lab from this folder ('tlsecho ca lab' makes <certs-path>/lab): a certificate per name, by SNI",
+  }),
+  'lab-tls12-port': opt({
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    default: 8444,
+    description: 'with --lab: HTTPS port of tls12.<domain> (TLS 1.2 at most; SNI cannot lower the version)',
   }),
   workers: opt({
     kind: 'int',
@@ -173,6 +192,11 @@ export interface ServerOptions {
   keyFile: string;
   caFile: string;
   clientCaFile?: string;
+  /** Default: require with a client CA, none without. */
+  clientAuth?: ClientAuth;
+  /** The failure lab's folder (--lab). */
+  lab?: string;
+  labTls12Port?: number;
   httpsPort?: number;
   httpPort?: number;
   host?: string;
@@ -198,11 +222,21 @@ export interface ServerOptions {
   shutdownDelayMs?: number;
 }
 
-export type Settings = Required<Omit<ServerOptions, 'clientCaFile' | 'host' | 'tlsKeylog'>> &
-  Pick<ServerOptions, 'clientCaFile' | 'host' | 'tlsKeylog'>;
+export const CLIENT_AUTH = ['none', 'request', 'require'] as const;
+export type ClientAuth = (typeof CLIENT_AUTH)[number];
+
+export type Settings = Required<
+  Omit<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth' | 'lab' | 'tlsKeylog'>
+> &
+  Pick<ServerOptions, 'clientCaFile' | 'host' | 'clientAuth' | 'lab' | 'tlsKeylog'>;
+
+/** What the server does with client certificates: --client-auth, else require exactly when a CA is given. */
+export function clientAuthOf(s: Pick<Settings, 'clientAuth' | 'clientCaFile'>): ClientAuth {
+  return s.clientAuth ?? (s.clientCaFile ? 'require' : 'none');
+}
 
 /** The settings a flag sets: everything but the certificate files, which fromFlags() derives. */
-type FlagSettings = Omit<Settings, 'certFile' | 'keyFile' | 'caFile' | 'clientCaFile'>;
+type FlagSettings = Omit<Settings, 'certFile' | 'keyFile' | 'caFile' | 'clientCaFile' | 'clientAuth'>;
 
 /** Each setting from its flag: the one place a flag's name meets its setting's. */
 function settingsOf(f: ServerFlags): FlagSettings {
@@ -210,6 +244,8 @@ function settingsOf(f: ServerFlags): FlagSettings {
     httpsPort: f['https-port'],
     httpPort: f['http-port'],
     host: f.host,
+    lab: f.lab,
+    labTls12Port: f['lab-tls12-port'],
     logFormat: f['log-format'],
     logLevel: f['log-level'],
     accessLog: f['access-log'],
@@ -249,6 +285,7 @@ export function fromFlags(f: ServerFlags): Settings {
     keyFile: f['key-file'] ?? join(leafDir, 'key.pem'),
     caFile: f['ca-file'] ?? join(f['certs-path'], 'minica.pem'),
     clientCaFile: f['client-ca'],
+    clientAuth: f['client-auth'],
     ...settingsOf(f),
   });
 }

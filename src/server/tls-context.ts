@@ -3,6 +3,7 @@
 // and every rotated one, so a reload never changes the policy.
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
+import type { ClientAuth } from './options.js';
 import type { TlsMaterial } from './tls-material.js';
 
 // https://ssl-config.mozilla.org/guidelines/5.7.json, "intermediate" (TLS 1.3 suites listed too,
@@ -48,18 +49,31 @@ function policy(m: TlsKeyPair): tls.SecureContextOptions {
   };
 }
 
-/** Server options: the context plus mutual TLS (client certificates required and verified). */
+/**
+ * What node:tls asks of clients. `request` is the one place verification failures do not close
+ * the connection: Node still verifies the certificate (socket.authorized, authorizationError) and
+ * the echo reports the result, so nothing is skipped, only reported instead of refused.
+ */
+export function clientCertOptions(
+  auth: ClientAuth,
+): Pick<tls.TlsOptions, 'requestCert' | 'rejectUnauthorized'> {
+  if (auth === 'require') return { requestCert: true, rejectUnauthorized: true };
+  if (auth === 'request') return { requestCert: true, rejectUnauthorized: false };
+  return {};
+}
+
+/** Server options: the context plus what is asked of client certificates (--client-auth). */
 export function tlsServerOptions(
   m: TlsKeyPair,
   ticketKeys: Buffer,
-  o: { handshakeTimeoutMs: number; alpn: readonly string[] },
+  o: { handshakeTimeoutMs: number; alpn: readonly string[]; clientAuth?: ClientAuth },
 ): tls.TlsOptions {
   return {
     ...secureContextOptions(m, ticketKeys),
     handshakeTimeout: o.handshakeTimeoutMs,
     // The server's order wins (h2 first by default); a client offering neither gets HTTP/1.1.
     ALPNProtocols: [...o.alpn],
-    ...(m.clientCa ? { requestCert: true, rejectUnauthorized: true } : {}),
+    ...clientCertOptions(o.clientAuth ?? (m.clientCa ? 'require' : 'none')),
   };
 }
 

@@ -50,3 +50,24 @@ export function responseInProgress(socket: Socket): ServerResponse | undefined {
 export function startConnectionTracking(server: HttpServer): void {
   server.emit('listening');
 }
+
+/**
+ * Makes one TLS server socket require and verify a client certificate, from inside the
+ * SNICallback (which Node calls with the socket as `this`, before the server asks for a
+ * certificate): OpenSSL's verify mode (`_handle.setVerifyMode`) and the two flags node:tls checks
+ * when the handshake ends (`_requestCert`, `_rejectUnauthorized`). The lab's client-cert name
+ * needs it because requestCert is otherwise one setting for the whole server. Without it that
+ * name's handshakes are refused (lab-sites.ts fails closed); nothing else changes.
+ */
+export function requireClientCertificate(socket: unknown): boolean {
+  const s = socket as {
+    _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void };
+    _requestCert?: boolean;
+    _rejectUnauthorized?: boolean;
+  } | null;
+  if (typeof s?._handle?.setVerifyMode !== 'function' || typeof s._requestCert !== 'boolean') return false;
+  s._requestCert = true;
+  s._rejectUnauthorized = true;
+  s._handle.setVerifyMode(true, true);
+  return true;
+}

@@ -7,9 +7,15 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
-import { firefoxScreenshot, makeProfile } from './firefox-run.js';
 import { FIREFOX, needTools } from './prereqs.js';
-import { artifact, installRoot, startServer, type RunningServer } from './support.js';
+import {
+  artifact,
+  firefoxScreenshot,
+  installRoot,
+  makeProfile,
+  startServer,
+  type RunningServer,
+} from './support.js';
 
 const skip = needTools(FIREFOX, 'certutil');
 const SERVER2 = `server2.${TEST_DOMAIN}`;
@@ -25,8 +31,8 @@ describe('Firefox with the root installed by tlsecho ca install --nss-db', { ski
   before(async () => {
     pki = await makePki(join(t.dir, 'certs'));
     mkdirSync(home);
-    trusted = makeProfile(join(t.dir, 'profile-trusted'));
-    bare = makeProfile(join(t.dir, 'profile-bare'));
+    trusted = makeProfile(join(t.dir, 'profile-trusted'), [SERVER2]);
+    bare = makeProfile(join(t.dir, 'profile-bare'), [SERVER2]);
     const out = await installRoot(pki.out, home, ['--nss-db', trusted]);
     assert.match(out, /added to NSS database/);
     server = await startServer(pki.out);

@@ -1,10 +1,12 @@
 // Shared by the browser tests: the real tlsecho server on loopback with everything it prints kept
 // for assertions, a root installed with the real `tlsecho ca install`, and the artifacts folder.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, startCli, waitForLine } from '../helpers/cli.js';
+import { FIREFOX } from './prereqs.js';
 
 /** Screenshots land in <repo>/artifacts/browser/ (git-ignored), kept after the run. */
 export const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/browser/', import.meta.url));
@@ -106,3 +108,75 @@ export async function installRoot(certsPath: string, home: string, extra: string
 }
 
 export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A new profile: names mapped to loopback, and no first-run pages, telemetry or updates. */
+export function makeProfile(dir: string, localNames: readonly string[]): string {
+  mkdirSync(dir, { recursive: true });
+  const prefs: Record<string, string | number | boolean> = {
+    'network.dns.localDomains': localNames.join(','),
+    'browser.shell.checkDefaultBrowser': false,
+    'browser.aboutwelcome.enabled': false,
+    'browser.startup.homepage_override.mstone': 'ignore',
+    'browser.startup.page': 0,
+    'datareporting.policy.dataSubmissionEnabled': false,
+    'datareporting.healthreport.uploadEnabled': false,
+    'toolkit.telemetry.enabled': false,
+    'toolkit.telemetry.unified': false,
+    'app.update.auto': false,
+    'app.update.enabled': false,
+    'app.normandy.enabled': false,
+    'extensions.update.enabled': false,
+    'browser.safebrowsing.malware.enabled': false,
+    'browser.safebrowsing.phishing.enabled': false,
+    'network.captive-portal-service.enabled': false,
+    'network.connectivity-service.enabled': false,
+    'network.dns.disablePrefetch': true,
+    'network.prefetch-next': false,
+  };
+  const userJs = Object.entries(prefs).map(
+    ([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`,
+  );
+  writeFileSync(join(dir, 'user.js'), `${userJs.join('\n')}\n`);
+  return dir;
+}
+
+export interface FirefoxRun {
+  /** Resolves with the exit code once Firefox (and its content processes) are gone. */
+  exited: Promise<number | null>;
+  kill(): void;
+}
+
+/**
+ * `firefox-esr --headless --screenshot` in its own process group, so that killing it also ends the
+ * content processes it started. Killed after `timeoutMs` in any case.
+ */
+export function firefoxScreenshot(
+  profile: string,
+  home: string,
+  url: string,
+  png: string,
+  timeoutMs = 60_000,
+): FirefoxRun {
+  const child = spawn(
+    FIREFOX,
+    ['--headless', '--no-remote', '--profile', profile, '--window-size=1280,900', '--screenshot', png, url],
+    { env: { ...process.env, HOME: home, MOZ_CRASHREPORTER_DISABLE: '1' }, stdio: 'ignore', detached: true },
+  );
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(kill, timeoutMs);
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      kill(); // stray content processes of the group
+      resolve(code);
+    });
+  });
+  return { exited, kill };
+}

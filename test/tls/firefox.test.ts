@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClientHello } from '../../src/tls/client-hello.js';
 import { ja4 } from '../../src/tls/ja4.js';
-import { firefoxScreenshot, makeProfile } from '../browser/firefox-run.js';
 import { FIREFOX, needTools } from '../browser/prereqs.js';
-import { installRoot } from '../browser/support.js';
-import { makePki, tempDir, type TestPki } from '../helpers/pki.js';
+import { firefoxScreenshot, installRoot, makeProfile } from '../browser/support.js';
+import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startHelloServer, type HelloServer } from './fixture.js';
 
 const skip = needTools(FIREFOX, 'certutil');
@@ -33,7 +32,7 @@ describe('Firefox ClientHello', { skip }, () => {
   it('two runs, each a new profile: parsed, h2 and http/1.1 offered with SNI, the same JA4', async () => {
     const hellos: ClientHello[] = [];
     for (const run of [1, 2]) {
-      const profile = makeProfile(join(t.dir, `profile-${run}`));
+      const profile = makeProfile(join(t.dir, `profile-${run}`), [`server2.${TEST_DOMAIN}`]);
       await installRoot(pki.out, join(t.dir, 'home'), ['--nss-db', profile]);
       const first = server.seen.length;
       const firefox = firefoxScreenshot(

@@ -1,0 +1,152 @@
+// Real Chromium (and Firefox on expired and untrusted) on the failure lab: each broken name fails with the
+// net::ERR_CERT_* error a browser must show, good and tls12 load. The root is installed in a fresh
+// NSS database by `tlsecho ca install`, so only the lab's faults are left to see.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { issueLab } from '../../src/ca/lab.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
+import { startWithPki } from '../helpers/server.js';
+import { CHROMIUM, FIREFOX, needTools } from './prereqs.js';
+import { firefoxScreenshot, installRoot, makeProfile, startServer as startCliServer } from './support.js';
+
+const name = (kind: string) => `${kind}.${TEST_DOMAIN}`;
+
+/** What Chromium must answer for each name: an error, or the echo naming the SNI. */
+const CHROMIUM_EXPECTS: Record<string, RegExp> = {
+  good: /^ok$/,
+  tls12: /^ok$/,
+  expired: /net::ERR_CERT_DATE_INVALID/,
+  'not-yet-valid': /net::ERR_CERT_DATE_INVALID/,
+  'wrong-name': /net::ERR_CERT_COMMON_NAME_INVALID/,
+  untrusted: /net::ERR_CERT_AUTHORITY_INVALID/,
+  'self-signed': /net::ERR_CERT_AUTHORITY_INVALID/,
+  'incomplete-chain': /net::ERR_CERT_AUTHORITY_INVALID/,
+  // Chromium (with no client certificate to offer) reports the refused handshake as a closed
+  // connection, not as a client-certificate error: seen with this server and with a bare
+  // node:tls server requiring certificates alike.
+  'client-cert':
+    /net::ERR_(CONNECTION_CLOSED|SOCKET_NOT_CONNECTED|BAD_SSL_CLIENT_AUTH_CERT|SSL_CLIENT_AUTH_CERT_NEEDED)/,
+};
+
+async function visit(browser: Browser, url: string, sni: string): Promise<string> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(url, { timeout: 15_000 });
+    const text = await page.locator('body').innerText();
+    return text.includes(sni) ? 'ok' : `loaded, but without ${sni}: ${text.slice(0, 200)}`;
+  } catch (err) {
+    return String((err as Error).message).split('\n')[0]!;
+  } finally {
+    await context.close();
+  }
+}
+
+describe('browsers on the failure lab', () => {
+  const t = tempDir('tlsecho-lab-browser-');
+  const home = join(t.dir, 'home');
+  let pki: TestPki;
+  let server: RunningServer;
+  const url = (kind: string) =>
+    `https://${name(kind)}:${kind === 'tls12' ? server.labTls12Port : server.httpsPort}/`;
+  before(async () => {
+    pki = await makePki(join(t.dir, 'certs'));
+    const lab = await issueLab({ out: pki.out, domain: TEST_DOMAIN });
+    mkdirSync(home);
+    server = await startWithPki(pki, { lab: lab.dir, labTls12Port: 0 });
+  });
+  after(async () => {
+    await server?.close();
+    t.cleanup();
+  });
+
+  it(
+    'Chromium shows the expected error for each broken name and loads good and tls12',
+    { skip: needTools(CHROMIUM, 'certutil') },
+    async () => {
+      await installRoot(pki.out, home);
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        env: { ...process.env, HOME: home },
+        timeout: 60_000,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+          `--host-resolver-rules=MAP *.${TEST_DOMAIN} 127.0.0.1`,
+        ],
+      });
+      try {
+        const seen: Record<string, string> = {};
+        for (const kind of Object.keys(CHROMIUM_EXPECTS))
+          seen[kind] = await visit(browser, url(kind), name(kind));
+        for (const [kind, want] of Object.entries(CHROMIUM_EXPECTS))
+          assert.match(seen[kind]!, want, `${kind}: ${seen[kind]}`);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
+});
+
+describe('Firefox on the failure lab', { skip: needTools(FIREFOX, 'certutil') }, () => {
+  const t = tempDir('tlsecho-lab-firefox-');
+  const home = join(t.dir, 'home');
+  let server: Awaited<ReturnType<typeof startCliServer>> | undefined;
+  let profile: string;
+  before(async () => {
+    const pki = await makePki(join(t.dir, 'certs'));
+    const lab = await issueLab({ out: pki.out, domain: TEST_DOMAIN });
+    mkdirSync(home);
+    profile = makeProfile(join(t.dir, 'profile'), [name('expired'), name('untrusted')]);
+    await installRoot(pki.out, home, ['--nss-db', profile]);
+    server = await startCliServer(pki.out, [
+      '--domain',
+      TEST_DOMAIN,
+      '--lab',
+      lab.dir,
+      '--lab-tls12-port',
+      '0',
+    ]);
+  });
+  after(async () => {
+    await server?.stop();
+    t.cleanup();
+  });
+
+  // Firefox stays on its error page (no screenshot is written), so what it did is read from the
+  // server: the alert it sent when it refused the certificate, and no request.
+  for (const [kind, alert] of [
+    ['expired', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED'],
+    ['untrusted', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'],
+  ] as const)
+    it(`refuses ${kind} with the ${alert} alert and sends no request`, async () => {
+      const seen = server!.lines.length;
+      const run = firefoxScreenshot(
+        profile,
+        home,
+        `https://${name(kind)}:${server!.httpsPort}/`,
+        join(t.dir, `${kind}.png`),
+      );
+      try {
+        const failure = await server!.waitFor(
+          (l, i) => i >= seen && /"msg":"TLS handshake failed"/.test(l),
+          30_000,
+        );
+        assert.equal((JSON.parse(failure) as { error: string }).error, alert, failure);
+        assert.deepEqual(
+          server!.lines.slice(seen).filter((l) => /"msg":"Received/.test(l)),
+          [],
+        );
+      } finally {
+        run.kill();
+        await run.exited;
+      }
+    });
+});
