@@ -51,6 +51,12 @@ export const clientOptions = {
     default: 'echo',
     description: "echo: GET / and print the answer; ping: GET /ping and expect 'pong'",
   }),
+  'show-handshake': opt({
+    kind: 'bool',
+    default: false,
+    description:
+      'echo mode: also print what this client offered in its ClientHello and what the server chose',
+  }),
   'cert-file': opt({ kind: 'string', description: 'client certificate (PEM) for mutual TLS' }),
   'key-file': opt({ kind: 'string', description: 'private key (PEM) of --cert-file' }),
 };
@@ -91,6 +97,7 @@ export const command = defineCommand({
           timeoutMs: o.timeout,
           waitMs: o['wait-timeout'],
           mode: o.mode,
+          showHandshake: o['show-handshake'],
           certFile: o['cert-file'],
           keyFile: o['key-file'],
         },

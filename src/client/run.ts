@@ -3,7 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError } from '../config/errors.js';
 import { readUserFile } from '../config/user-file.js';
+import type { HandshakeReport } from '../tls/report.js';
 import { describeFailure, RequestFailure, type Failure } from './failures.js';
+import { handshakeLines } from './handshake.js';
 import { httpsGet, type Trust } from './http.js';
 import { makeResolver, type ResolveFn } from './resolve.js';
 import { Stats } from './summary.js';
@@ -25,6 +27,8 @@ export interface ClientConfig {
   /** How long to wait for the server to come up; 0 = forever. */
   waitMs: number;
   mode: 'echo' | 'ping';
+  /** Echo mode: ask for the JSON echo and print the handshake as the server saw it. */
+  showHandshake?: boolean;
   certFile?: string;
   keyFile?: string;
 }
@@ -100,11 +104,19 @@ async function callOnce(
     where = ` -> ${address.includes(':') ? `[${address}]` : address}:${cfg.port}`;
     const target = { name, address, port: cfg.port };
     if (cfg.mode === 'ping') out(`Sent ping to ${name}${where}`);
+    const json = cfg.mode === 'echo' && cfg.showHandshake === true;
     const res = await httpsGet(target, cfg.mode === 'ping' ? '/ping' : '/', trust, {
       timeoutMs: cfg.timeoutMs,
       signal,
+      ...(json ? { accept: 'application/json' } : {}),
     });
-    const body = res.body.trim();
+    let body = res.body.trim();
+    let handshake: string[] = [];
+    if (json && res.status === 200) {
+      const doc = parseEcho(body);
+      body = doc.message;
+      handshake = handshakeLines(doc.handshake);
+    }
     const tls = res.protocol ? ` ${res.protocol}` : '';
     if (res.status !== 200)
       throw new RequestFailure({ reason: `HTTP ${res.status}`, detail: firstLine(body), unavailable: false });
@@ -118,11 +130,27 @@ async function callOnce(
       out(`Got pong from ${name}${where}${tls} in ${res.latencyMs.toFixed(1)}ms`);
     } else {
       out(`${name}${where}${tls} ${res.latencyMs.toFixed(1)}ms: ${body}`);
+      for (const line of handshake) out(line);
     }
     return { ok: true, latencyMs: res.latencyMs };
   } catch (e) {
     return { ok: false, failure: describeFailure(e), where };
   }
+}
+
+/** The JSON echo's message and handshake; an answer that is not the echo is a failure. */
+function parseEcho(body: string): { message: string; handshake: HandshakeReport | null | undefined } {
+  try {
+    const doc = JSON.parse(body) as { message?: unknown; handshake?: HandshakeReport | null };
+    if (typeof doc.message === 'string') return { message: doc.message, handshake: doc.handshake };
+  } catch {
+    // reported below
+  }
+  throw new RequestFailure({
+    reason: 'unexpected answer',
+    detail: `expected the JSON echo, got '${firstLine(body)}'`,
+    unavailable: false,
+  });
 }
 
 async function establishTrust(

@@ -97,6 +97,39 @@ describe('client against tlsecho server', () => {
     assert.match(r.stdout, /^summary: 3 requests, 3 ok, 0 failed$/m);
   });
 
+  it('--show-handshake prints what it offered and what the server chose, as the server read it', async () => {
+    const r = await client(
+      { https: server.httpsPort, http: server.httpPort },
+      ...['--names', 'server2.tlsecho.test', '--count', '2', '--show-handshake'],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(
+      lines.filter((l) => l.endsWith(': Client connection from 127.0.0.1 to server server2.tlsecho.test'))
+        .length,
+      2,
+      r.stdout,
+    );
+    // Node's client: TLS 1.3 and 1.2 offered, no ALPN; the server's choice next to it.
+    assert.equal(
+      lines.filter((l) => / {3}offered: TLS 1\.3, TLS 1\.2; ALPN none; groups x25519, /.test(l)).length,
+      2,
+      r.stdout,
+    );
+    assert.equal(
+      lines.filter((l) => / {3}chose: {3}TLS 1\.3, TLS_\w+, no ALPN, /.test(l)).length,
+      2,
+      r.stdout,
+    );
+    assert.ok(
+      lines.some((l) => l.includes('note:    sent SNI server2.tlsecho.test')),
+      r.stdout,
+    );
+    const ja4 = lines.map((l) => / ja4: +(\S+) /.exec(l)?.[1]).filter(Boolean);
+    assert.equal(ja4.length, 2);
+    assert.equal(ja4[0], ja4[1], 'the same client, the same JA4');
+  });
+
   it('waits with backoff while the server is not up yet, then succeeds', async () => {
     const ports = { https: await freePort('127.0.0.1'), http: await freePort('127.0.0.1') };
     const pending = client(ports, '--count', '2', '--wait-timeout', '20s');

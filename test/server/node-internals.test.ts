@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import {
+  requireClientCertificate,
   responseInProgress,
   startConnectionTracking,
   tcpOf,
@@ -71,6 +72,29 @@ describe(`Node internals tlsecho relies on (Node ${process.version})`, () => {
     );
     assert.ok(during instanceof http.ServerResponse, 'found while the response is open');
     assert.equal(afterFinish, undefined, 'gone once it finished');
+    server.close();
+  });
+
+  it('requireClientCertificate: inside SNICallback one connection can be made to require a certificate', async () => {
+    let switched: boolean | undefined;
+    const server = tls.createServer({
+      cert: pki.certPem,
+      key: pki.keyPem,
+      ca: pki.caPem,
+      SNICallback(this: unknown, _name, cb) {
+        switched = requireClientCertificate(this);
+        cb(null, undefined);
+      },
+    } as tls.TlsOptions);
+    const refused = new Promise<string>((resolve) =>
+      server.on('tlsClientError', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message)),
+    );
+    const port = await listen(server);
+    const client = tls.connect({ host: '127.0.0.1', port, servername: NAME, ca: pki.caPem });
+    client.on('error', () => {});
+    assert.equal(await refused, 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
+    assert.equal(switched, true, 'the socket had _handle.setVerifyMode and _requestCert');
+    client.destroy();
     server.close();
   });
 
