@@ -7,6 +7,8 @@ import type { HandshakeReport } from '../tls/report.js';
 import type { ConnectionFacts } from './facts.js';
 import type { CounterCell } from './metrics.js';
 
+const FIRST_REQUEST_GRACE_MS = 2000;
+
 export class Connection {
   /** The seed's echo line for this connection, built on first use. */
   text: Buffer | undefined;
@@ -29,8 +31,14 @@ export class Connection {
     readonly hello: ClientHelloCapture | undefined,
   ) {}
 
-  /** Since when nothing has been asked of this connection (ms since epoch), or 0 while busy. */
+  /**
+   * Since when nothing has been asked of this connection (ms since epoch), or 0 while busy. A new
+   * connection counts as quiet only from FIRST_REQUEST_GRACE_MS after it opened: its first request
+   * follows the handshake, and on a loaded machine that can take longer than a reused
+   * connection's next request (browsers' unused preconnections are still closed soon).
+   */
   quietSince(): number {
-    return this.active > 0 ? 0 : this.idleSince || this.openedAt;
+    if (this.active > 0) return 0;
+    return this.idleSince || this.openedAt + FIRST_REQUEST_GRACE_MS;
   }
 }

@@ -1,8 +1,9 @@
 // Graceful stop: readiness goes false (and stays so for --shutdown-delay), the listeners close,
 // and open connections are drained without losing a request already on its way:
-// - HTTP/1 connections close once nothing has been asked of them for QUIET_MS (a client about to
-//   reuse a connection sends at once; one quiet that long is not about to); busy ones get their
-//   next answer with `connection: close`;
+// - HTTP/1 connections close once nothing has been asked of them for QUIET_MS since their last
+//   answer (a client about to reuse a connection sends at once; one quiet that long is not about
+//   to); busy ones, and new ones before their first request, get their next answer with
+//   `connection: close`;
 // - HTTP/2 sessions get GOAWAY and finish their open streams;
 // - whatever is left at --shutdown-timeout is cut.
 import type { Server as NetServer } from 'node:net';

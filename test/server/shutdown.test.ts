@@ -44,9 +44,20 @@ function get(agent: https.Agent | false, port: number, ca: string): Promise<'ans
         res.on('error', (e: NodeJS.ErrnoException) => resolve(`response ${e.code ?? e.message}`));
       },
     );
+    // A connection reset before its TLS handshake finished carried no request: the listener
+    // closed with it still in the accept queue (the kernel resets those), which is a refusal.
+    let handshook = false;
+    req.on('socket', (socket: tls.TLSSocket) => {
+      if (!socket.connecting && socket.encrypted && !socket.pending) handshook = true; // reused
+      socket.once('secureConnect', () => (handshook = true));
+    });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e: NodeJS.ErrnoException) =>
-      resolve(e.code === 'ECONNREFUSED' ? 'refused' : `request ${e.code ?? e.message}`),
+      resolve(
+        e.code === 'ECONNREFUSED' || (!handshook && e.code === 'ECONNRESET')
+          ? 'refused'
+          : `request ${e.code ?? e.message}`,
+      ),
     );
     req.end();
   });
