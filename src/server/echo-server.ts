@@ -151,8 +151,9 @@ export function createEchoServer(opts: {
     lab?.tls12 && tls.createServer({ ...serverOptions(lab.tls12), ...tls12Options(lab.tls12, ticketKeys) });
 
   const captures = new WeakMap<Socket, ClientHelloCapture>();
-  // noDelay as node:http's own servers and nginx (tcp_nodelay) set it: answers go out at once.
-  const front = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
+  // Nagle stays on (noDelay off): with it off each TLS record of a new connection left as its own
+  // segment, which cost CPU per connection in the bench (docs/performance.md).
+  const front = net.createServer({ pauseOnConnect: true }, (socket) => {
     void captureClientHello(socket, { timeoutMs: settings.handshakeTimeoutMs }).then((capture) => {
       if (capture.status === 'complete' || capture.status === 'not_tls')
         metrics.clientHellos.inc(helloLabels(capture.hello()));
