@@ -14,7 +14,7 @@ import {
 } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { CommandError, UsageError } from '../config/errors.js';
-import { validateDnsName } from './names.js';
+import { canonicalName, validateDnsName } from './names.js';
 
 export interface Cidr {
   /** Network address in canonical text form (host bits cleared). */
@@ -44,8 +44,7 @@ function textOf(bytes: number[]): string {
   if (bytes.length === 4) return bytes.join('.');
   const groups = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  // Node's URL parser prints the canonical (RFC 5952) compressed form.
-  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+  return canonicalName(groups.join(':'));
 }
 
 function masked(bytes: number[], prefix: number): number[] {

@@ -1,5 +1,6 @@
 // Validation of the names a certificate is issued for: DNS names (RFC 1123, optional leading
 // wildcard label) and IP addresses. Names are lowercased, as browsers and Go compare them.
+import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from '../config/errors.js';
 
@@ -35,10 +36,28 @@ export function validateDnsName(input: string): string {
 export function validateIp(input: string): string {
   const ip = input.trim().replace(/^\[(.*)\]$/, '$1');
   if (!isIP(ip)) throw new UsageError(`invalid IP address ${JSON.stringify(input)}`);
-  return ip.toLowerCase();
+  return canonicalName(ip);
 }
 
 /** minica's folder name for a leaf: its first name, with '*' made filesystem-safe. */
 export function folderName(firstName: string): string {
   return firstName.replace(/\*/g, '_').replace(/:/g, '_');
+}
+
+/**
+ * A name as certificates and clients are compared by: lowercase, IPv6 in its RFC 5952 short form
+ * (`::1`; Node prints IPv6 SAN entries in full, `0:0:0:0:0:0:0:1`, and the URL parser compresses).
+ */
+export function canonicalName(name: string): string {
+  const n = name.toLowerCase();
+  return isIP(n) === 6 ? new URL(`http://[${n}]/`).hostname.slice(1, -1) : n;
+}
+
+/** The DNS names and IP addresses of a certificate's subjectAltName, in canonical form. */
+export function certNames(cert: X509Certificate): string[] {
+  return (cert.subjectAltName ?? '')
+    .split(', ')
+    .map((s) => s.replace(/^(DNS:|IP Address:)/, ''))
+    .filter((s) => s.length > 0)
+    .map(canonicalName);
 }

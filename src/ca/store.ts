@@ -5,12 +5,11 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { CommandError } from '../config/errors.js';
 import { readUserFile } from '../config/user-file.js';
 import { importKey, type KeyMaterial } from './issue.js';
-import { folderName } from './names.js';
+import { canonicalName, certNames, folderName } from './names.js';
 
 export const ROOT_CERT = 'minica.pem';
 export const ROOT_KEY = 'minica-key.pem';
@@ -164,11 +163,5 @@ function no(why: string): ExistingLeaf {
 
 /** Sorted SAN entries; IPv6 written short, as the requested names are after validation. */
 function sanNames(cert: X509Certificate): string[] {
-  const entries = (cert.subjectAltName ?? '').split(', ').filter((s) => s.length > 0);
-  return [...new Set(entries.map((s) => canonicalName(s.replace(/^(DNS:|IP Address:)/, ''))))].sort();
-}
-
-function canonicalName(name: string): string {
-  // Node prints IPv6 SAN entries in full (0:0:0:0:0:0:0:1); the URL parser compresses them.
-  return isIP(name) === 6 ? new URL(`http://[${name}]/`).hostname.slice(1, -1) : name.toLowerCase();
+  return [...new Set(certNames(cert))].sort();
 }

@@ -24,7 +24,7 @@ import { renewTicketsOnResume } from './ticket-renewal.js';
 import { labContexts, labSniCallback, loadLabSites, sameSites, tls12Options } from './lab-sites.js';
 import { secureContextOptions, tlsServerOptions, type TlsKeyPair } from './tls-context.js';
 import type { TlsMaterial } from './tls-material.js';
-import { captureClientHello, type ClientHelloCapture } from '../tls/capture.js';
+import { captureOf, listenWithClientHello } from '../tls/capture.js';
 import { openKeyLog, KEYLOG_WARNING, type KeyLog } from '../tls/keylog.js';
 import { helloLabels } from '../tls/labels.js';
 
@@ -150,33 +150,26 @@ export function createEchoServer(opts: {
   const tls12Listener =
     lab?.tls12 && tls.createServer({ ...serverOptions(lab.tls12), ...tls12Options(lab.tls12, ticketKeys) });
 
-  const captures = new WeakMap<Socket, ClientHelloCapture>();
-  // Nagle stays on (noDelay off): with it off each TLS record of a new connection left as its own
-  // segment, which cost CPU per connection in the bench (docs/performance.md).
-  const front = net.createServer({ pauseOnConnect: true }, (socket) => {
-    void captureClientHello(socket, { timeoutMs: settings.handshakeTimeoutMs }).then((capture) => {
+  const front = listenWithClientHello(listener, {
+    timeoutMs: settings.handshakeTimeoutMs,
+    onCapture: (capture, socket) => {
       if (capture.status === 'complete' || capture.status === 'not_tls')
         metrics.clientHellos.inc(helloLabels(capture.hello()));
-      if (!capture.handedBack || capture.status === 'timeout') {
-        // Closed before a whole ClientHello (scans, probes), or too slow to send one.
-        const reason =
-          capture.status === 'timeout'
-            ? 'timeout'
-            : capture.bytes.length === 0
-              ? 'no_data'
-              : 'connection_reset';
-        metrics.handshakeFailures.inc({ reason });
-        logger.debug(
-          { client: plainIp(socket.remoteAddress), reason, detail: capture.reason },
-          'no ClientHello',
-        );
-        socket.destroy();
-        return;
-      }
-      captures.set(socket, capture);
-      // At once, with no await in between: the capture's error listener is gone, TLS brings its own.
-      listener.emit('connection', socket);
-    });
+      if (capture.handedBack && capture.status !== 'timeout') return true;
+      // Closed before a whole ClientHello (scans, probes), or too slow to send one: dropped.
+      const reason =
+        capture.status === 'timeout'
+          ? 'timeout'
+          : capture.bytes.length === 0
+            ? 'no_data'
+            : 'connection_reset';
+      metrics.handshakeFailures.inc({ reason });
+      logger.debug(
+        { client: plainIp(socket.remoteAddress), reason, detail: capture.reason },
+        'no ClientHello',
+      );
+      return false;
+    },
   });
   let keylog: KeyLog | undefined;
   try {
@@ -209,10 +202,9 @@ export function createEchoServer(opts: {
 
   // The one place a TLS connection is taken up: its facts, then the engine its ALPN chose.
   const onSecureConnection = (socket: TLSSocket) => {
-    const tcp = tcpOf(socket);
     const c = new Connection(
       computeFacts(socket, ctx.served.serverNameLabel, certRequested),
-      tcp && captures.get(tcp),
+      captureOf(socket),
     );
     metrics.handshakes.inc({ version: c.facts.tlsVersion, resumed: String(c.facts.resumed) });
     if (socket.alpnProtocol === 'h2') h2.serve(socket, c);

@@ -1,6 +1,7 @@
 // What the echo reports about a TLS connection, computed once when its handshake completes.
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { canonicalName } from '../ca/names.js';
 
 export interface ClientCertificate {
   subject: string;
@@ -86,20 +87,9 @@ export function computeFacts(
   };
 }
 
-/** A name as compared: lowercase, IPv6 addresses in their shortest form (`::1`, not `0:0:…:1`). */
-function canonical(name: string): string {
-  const n = name.toLowerCase();
-  if (isIP(n) !== 6) return n;
-  try {
-    return new URL(`http://[${n}]/`).hostname.slice(1, -1);
-  } catch {
-    return n;
-  }
-}
-
 /** The certificate name a host matches: itself, or a wildcard one label up; undefined if none. */
 function matchingName(exact: ReadonlySet<string>, host: string): string | undefined {
-  const s = canonical(host);
+  const s = canonicalName(host);
   if (exact.has(s)) return s;
   const dot = s.indexOf('.');
   if (dot <= 0 || isIP(s)) return undefined;
@@ -109,7 +99,7 @@ function matchingName(exact: ReadonlySet<string>, host: string): string | undefi
 
 /** Bounded metric label for an SNI: one of the certificate's names (wildcards match one label). */
 export function serverNameLabeler(names: readonly string[]): (sni: string | undefined) => string {
-  const exact = new Set(names.map(canonical));
+  const exact = new Set(names.map(canonicalName));
   return (sni) => (sni === undefined ? 'none' : (matchingName(exact, sni) ?? 'other'));
 }
 
@@ -118,7 +108,7 @@ export function serverNameLabeler(names: readonly string[]): (sni: string | unde
  * its port; IPv6 with or without brackets): what a client coalescing connections relies on.
  */
 export function certificateCovers(names: readonly string[]): (host: string) => boolean {
-  const exact = new Set(names.map(canonical));
+  const exact = new Set(names.map(canonicalName));
   return (host) => {
     const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
     return matchingName(exact, h) !== undefined;

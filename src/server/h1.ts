@@ -18,7 +18,7 @@ import { plainIp } from './facts.js';
 import { responseInProgress, startConnectionTracking } from '../util/node-internals.js';
 import type { Observe } from './observe.js';
 import { parseTarget, validHost, type EchoRequest, type HttpVersion } from './request.js';
-import { refusal, route, type Answer } from './routes.js';
+import { refusal, route, tooLarge, type Answer } from './routes.js';
 import type { ServerContext } from './state.js';
 
 /** How long a refused request's remaining bytes are read (and dropped) before the connection goes. */
@@ -50,18 +50,26 @@ export function answerClientError(err: NodeJS.ErrnoException & { reason?: string
     return 0;
   }
   const [status, reason] = clientErrorStatus(err);
-  const body = `${status} ${reason}\n`;
-  const write = () =>
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\n` +
-        `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    );
+  const write = () => endWithAnswer(socket, status, reason, `${status} ${reason}\n`);
   const earlier = responseInProgress(socket);
-  if (earlier) earlier.once('finish', write);
-  else write();
-  // Let the answer reach the client before the connection goes, but not for long.
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  if (!earlier) write();
+  else {
+    earlier.once('finish', write);
+    setTimeout(() => socket.destroy(), LINGER_MS).unref(); // a client that never reads it
+  }
   return status;
+}
+
+/**
+ * Writes an answer straight to a socket node:http no longer serves (a client error, CONNECT) and
+ * closes it: after LINGER_MS at the latest, so the answer can reach the client first.
+ */
+function endWithAnswer(socket: Socket, status: number, reason: string, body: string, extra = ''): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n${extra}content-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 export interface H1Engine {
@@ -165,18 +173,11 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
 
     const length = req.headers['content-length'];
     if (te === undefined && (length === undefined || length === '0')) return answer();
-    if (length !== undefined && Number(length) > s.maxBodySize)
-      return refuse(
-        413,
-        `Content Too Large: the body may be at most ${s.maxBodySize} bytes (--max-body-size)`,
-      );
+    const refuseTooLarge = () => send(c, req, res, tooLarge(s.maxBodySize), undefined, start);
+    if (length !== undefined && Number(length) > s.maxBodySize) return refuseTooLarge();
     readBody(req, s.maxBodySize).then(
       (body) => {
-        if (body === undefined)
-          return refuse(
-            413,
-            `Content Too Large: the body may be at most ${s.maxBodySize} bytes (--max-body-size)`,
-          );
+        if (body === undefined) return refuseTooLarge();
         request.body = body;
         answer();
       },
@@ -187,12 +188,13 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
   server.on('request', handle);
   // CONNECT asks for a tunnel, which an echo server does not offer (node:http hands it over raw).
   server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {
-    const body = '405 Method Not Allowed: CONNECT (this is not a proxy)\n';
-    socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n` +
-        `content-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    endWithAnswer(
+      socket,
+      405,
+      'Method Not Allowed',
+      '405 Method Not Allowed: CONNECT (this is not a proxy)\n',
+      'allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n',
     );
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   });
   // Expect: 100-continue: the client waits for the 100 before sending its body, so a body too
   // large is refused before it is sent.

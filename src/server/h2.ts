@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Connection } from './connection.js';
 import type { Observe } from './observe.js';
 import { hostOnly, parseTarget, type EchoRequest } from './request.js';
-import { misdirected, refusal, route, type Answer } from './routes.js';
+import { misdirected, route, tooLarge, type Answer } from './routes.js';
 import type { ServerContext } from './state.js';
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
@@ -104,13 +104,11 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
       const served = ctx.served;
       if (host !== undefined && !served.covers(hostOnly(host)))
         return send(stream, c, request, misdirected(hostOnly(host)), start);
-      const tooLarge = () =>
-        refusal(413, `Content Too Large: the body may be at most ${s.maxBodySize} bytes (--max-body-size)`);
       const answer = () => send(stream, c, request, route(request, c, served, s.echoBodyLimit), start);
       const END_STREAM = http2.constants.NGHTTP2_FLAG_END_STREAM;
       if ((flags & END_STREAM) !== 0) return answer();
       if (Number(headers['content-length'] ?? 0) > s.maxBodySize)
-        return send(stream, c, request, tooLarge(), start);
+        return send(stream, c, request, tooLarge(s.maxBodySize), start);
 
       const chunks: Buffer[] = [];
       let size = 0;
@@ -121,7 +119,7 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
       stream.on('data', (chunk: Buffer) => {
         if (size > s.maxBodySize) return;
         size += chunk.length;
-        if (size > s.maxBodySize) return send(stream, c, request, tooLarge(), start);
+        if (size > s.maxBodySize) return send(stream, c, request, tooLarge(s.maxBodySize), start);
         chunks.push(chunk);
       });
       stream.on('end', () => {

@@ -54,6 +54,10 @@ export function refusal(status: number, reason: string, close = true): Answer {
   return { status, headers: TEXT, body: Buffer.from(`${status} ${reason}\n`), route: 'other', close };
 }
 
+export function tooLarge(maxBodySize: number): Answer {
+  return refusal(413, `Content Too Large: the body may be at most ${maxBodySize} bytes (--max-body-size)`);
+}
+
 export function misdirected(host: string): Answer {
   return refusal(
     421,

@@ -1,6 +1,7 @@
 // Reads and checks the certificate, key and CA files. Every problem becomes one line naming the
 // file and what is wrong, so start-up fails clearly and a bad rotation is rejected clearly.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { certNames } from '../ca/names.js';
 import { fingerprintOfDer, type Fingerprint } from '../ca/fingerprint.js';
 import { CommandError } from '../config/errors.js';
 import { readUserFile, type PemKind } from '../config/user-file.js';
@@ -43,22 +44,6 @@ function parseKey(pem: string, path: string): KeyObject {
   } catch {
     throw new CommandError(`--key-file ${path} is not a PEM private key`);
   }
-}
-
-/** DNS names and IP addresses of a certificate's subjectAltName, IPv6 written short (`::1`). */
-export function certNames(cert: X509Certificate): string[] {
-  return (cert.subjectAltName ?? '')
-    .split(', ')
-    .map((s) =>
-      s.startsWith('IP Address:') ? shortIp(s.slice('IP Address:'.length)) : s.replace(/^DNS:/, ''),
-    )
-    .filter((s) => s.length > 0);
-}
-
-// Node prints IPv6 SAN entries in full (`0:0:0:0:0:0:0:1`); the URL parser writes the RFC 5952
-// form people type.
-function shortIp(ip: string): string {
-  return ip.includes(':') ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
 }
 
 export function loadTlsMaterial(files: TlsFiles): TlsMaterial {

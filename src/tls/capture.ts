@@ -124,8 +124,11 @@ export function captureOf(tlsSocket: TLSSocket): ClientHelloCapture | undefined 
 export interface FrontOptions extends CaptureOptions {
   /** net.Server options for the listening server (noDelay, keepAlive …); pauseOnConnect is always on. */
   server?: Omit<ServerOpts, 'pauseOnConnect'>;
-  /** Called for every capture as it ends, before the socket goes on (counting metrics belongs here). */
-  onCapture?: (capture: ClientHelloCapture, socket: Socket) => void;
+  /**
+   * Called for every capture as it ends, before the socket goes on (counting metrics belongs
+   * here); returning false drops the connection instead (a server that will not wait twice).
+   */
+  onCapture?: (capture: ClientHelloCapture, socket: Socket) => boolean | void;
 }
 
 /**
@@ -137,8 +140,8 @@ export interface FrontOptions extends CaptureOptions {
 export function listenWithClientHello(tlsServer: TlsServer, options: FrontOptions = {}): Server {
   return createServer({ ...options.server, pauseOnConnect: true }, (socket) => {
     void captureClientHello(socket, options).then((capture) => {
-      options.onCapture?.(capture, socket);
-      if (!capture.handedBack) {
+      const go = options.onCapture?.(capture, socket);
+      if (!capture.handedBack || go === false) {
         socket.destroy();
         return;
       }

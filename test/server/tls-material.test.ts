@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { certNames, loadTlsMaterial } from '../../src/server/tls-material.js';
+import { certNames } from '../../src/ca/names.js';
+import { loadTlsMaterial } from '../../src/server/tls-material.js';
 import { makePki, tempDir } from '../helpers/pki.js';
 
 describe('certNames', () => {
