@@ -3,23 +3,24 @@
 // another issuer. Existing folders are reused, so a re-run changes nothing; all files of a run are
 // written together or not at all (store.ts).
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { UsageError } from '../config/errors.js';
 import { LAB_KINDS, type LabKind } from '../lab/names.js';
 import {
+  createIntermediate,
   createRoot,
   generateKey,
-  importKey,
   issueLeaf,
+  pemText,
   serialNumber,
   signingAlgorithm,
   type KeyMaterial,
+  type Signer,
 } from './issue.js';
 import { validateDnsName } from './names.js';
-import { leafPaths, loadRoot, rootPaths, writeAllOrNothing, type PendingFile } from './store.js';
+import { leafPaths, loadCaPair, loadRoot, rootPaths, writeAllOrNothing, type PendingFile } from './store.js';
 
 const DAY = 86_400_000;
 
@@ -36,41 +37,6 @@ export function labIssuerPaths(labDir: string) {
 export interface LabResult {
   dir: string;
   names: { name: string; kind: LabKind; state: 'created' | 'reused'; cert: string }[];
-}
-
-interface Signer {
-  certPem: string;
-  key: KeyMaterial;
-}
-
-/**
- * The intermediate of incomplete-chain: a CA under the main root, path length 0. A stand-in for
- * the shared intermediate of `tlsecho ca` (the PKI work), which it should be switched to.
- */
-async function createIntermediate(
-  root: Signer,
-  now: Date,
-): Promise<{ certPem: string; keyPem: string; key: KeyMaterial }> {
-  const key = await generateKey(root.key.alg);
-  const rootCert = new x509.X509Certificate(root.certPem);
-  const ski = rootCert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject: [{ CN: [`tlsecho lab intermediate ${randomBytes(3).toString('hex')}`] }, { O: ['tlsecho'] }],
-    issuer: rootCert.subject,
-    notBefore: new Date(now.getTime() - DAY),
-    notAfter: new Date(now.getTime() + 3 * 365 * DAY),
-    signingAlgorithm: signingAlgorithm(root.key.alg),
-    publicKey: key.keys.publicKey,
-    signingKey: root.key.keys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
-      ...(ski ? [new x509.AuthorityKeyIdentifierExtension(ski.keyId, false)] : []),
-    ],
-  });
-  return { certPem: cert.toString('pem'), keyPem: key.keyPem, key };
 }
 
 /** A leaf that signs itself (CA:FALSE, serverAuth): what `openssl req -x509` makes by default. */
@@ -90,7 +56,7 @@ async function createSelfSignedLeaf(name: string, alg: KeyMaterial['alg'], now: 
       new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: name }], false),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: key.keyPem };
+  return { certPem: pemText(cert.toString('pem')), keyPem: key.keyPem };
 }
 
 /** Loads a CA kept by an earlier run, or makes it and queues its files. */
@@ -99,13 +65,8 @@ async function keptSigner(
   make: () => Promise<{ certPem: string; keyPem: string; key: KeyMaterial }>,
   files: PendingFile[],
 ): Promise<Signer> {
-  if (existsSync(paths.cert) && existsSync(paths.key)) {
-    const { readFileSync } = await import('node:fs');
-    return {
-      certPem: readFileSync(paths.cert, 'utf8'),
-      key: await importKey(readFileSync(paths.key, 'utf8')),
-    };
-  }
+  const kept = await loadCaPair(paths, 'lab CA');
+  if (kept) return kept;
   const made = await make();
   files.push(
     { path: paths.key, data: made.keyPem, secret: true },
@@ -190,7 +151,11 @@ export async function issueLab(o: {
       case 'incomplete-chain':
         // cert.pem holds the leaf alone: the server sends no intermediate.
         issued = await leaf(
-          await keptSigner(issuers.intermediate, () => createIntermediate(root, now), files),
+          await keptSigner(
+            issuers.intermediate,
+            () => createIntermediate({ root, now, days: 3 * 365 }),
+            files,
+          ),
         );
         break;
       default:

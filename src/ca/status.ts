@@ -12,6 +12,7 @@ import { fingerprintOfDer } from './fingerprint.js';
 import { discoverNssDbs, explicitNssDbs } from './nss-dbs.js';
 import { inJavaStore, inSystemBundle, javaCacerts, keytool, systemFlavor } from './os-stores.js';
 import { intermediatePaths, rootPaths } from './store.js';
+import { certNames } from './names.js';
 import { readRoot, ROOT_TRUST } from './trust-store.js';
 
 /** Leaves with fewer days left get a warning: time to re-issue. */
@@ -104,10 +105,7 @@ function leafStatus(
     chain.push(up);
   }
   const left = days(leaf, now);
-  const names = (leaf.subjectAltName ?? '')
-    .split(', ')
-    .map((s) => s.replace(/^(DNS:|IP Address:)/, ''))
-    .filter(Boolean);
+  const names = certNames(leaf);
   const usage = (leaf.keyUsage ?? []).map((oid) =>
     oid === '1.3.6.1.5.5.7.3.1' ? 'server' : oid === '1.3.6.1.5.5.7.3.2' ? 'client' : oid,
   );

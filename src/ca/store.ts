@@ -55,7 +55,7 @@ export async function loadCaPair(
   if (!hasCert && !hasKey) return undefined;
   if (!hasCert) throw new CommandError(`${p.key} exists but ${p.cert} is missing; restore it or remove both`);
   if (!hasKey) throw new CommandError(`${p.cert} exists but ${p.key} is missing; restore it or remove both`);
-  const certPem = readUserFile(p.cert, 'root CA', { pem: 'certificate' });
+  const certPem = readUserFile(p.cert, role, { pem: 'certificate' });
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -63,7 +63,7 @@ export async function loadCaPair(
     throw new CommandError(`${p.cert} is not a valid PEM certificate`);
   }
   if (!cert.ca) throw new CommandError(`${p.cert} is not a CA certificate`);
-  const keyPem = readUserFile(p.key, 'root CA key', { pem: 'private key' });
+  const keyPem = readUserFile(p.key, `${role} key`, { pem: 'private key' });
   let keyObject;
   try {
     keyObject = createPrivateKey(keyPem);

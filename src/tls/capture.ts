@@ -11,7 +11,7 @@
 import { createServer, type Server, type ServerOpts, type Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { tcpOf } from '../util/node-internals.js';
-import { frameClientHello, parseClientHello, type ClientHelloResult } from './client-hello.js';
+import { frameClientHello, parseFramed, type ClientHelloResult, type Framing } from './client-hello.js';
 
 export type CaptureStatus =
   /** A whole ClientHello was read; the handshake can start. */
@@ -62,6 +62,7 @@ export function captureClientHello(
     const chunks: Buffer[] = [];
     let length = 0;
     let done = false;
+    let framing: Framing | undefined;
     const finish = (status: CaptureStatus, reason?: string) => {
       if (done) return;
       done = true;
@@ -82,7 +83,8 @@ export function captureClientHello(
         handedBack,
         waitedMs: performance.now() - started,
         hello: () =>
-          (parsed ??= status === 'complete' ? parseClientHello(bytes) : { unparsed: reason ?? status }),
+          (parsed ??=
+            status === 'complete' && framing ? parseFramed(framing, bytes) : { unparsed: reason ?? status }),
       });
     };
     const onReadable = () => {
@@ -90,9 +92,13 @@ export function captureClientHello(
       while (!done && (chunk = socket.read() as Buffer | null) !== null) {
         chunks.push(chunk);
         length += chunk.length;
-        const f = frameClientHello(chunks.length === 1 ? chunk : Buffer.concat(chunks, length));
-        if (f.status === 'complete') finish('complete');
-        else if (f.status !== 'need_more') finish(f.status, f.reason);
+        // Joined once per read and kept joined, so finish() has nothing left to copy.
+        if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks, length));
+        const f = frameClientHello(chunks[0]!);
+        if (f.status === 'complete') {
+          framing = f;
+          finish('complete');
+        } else if (f.status !== 'need_more') finish(f.status, f.reason);
       }
     };
     const onEnd = () =>

@@ -35,10 +35,8 @@ export interface ClientHello {
   handshakeLength: number;
   /** client_version / legacy_version: 0x0303 from TLS 1.3 clients, which put 1.3 in supported_versions. */
   legacyVersion: number;
-  /** 32 bytes, lower-case hex. */
-  random: string;
-  /** legacy_session_id, lower-case hex (32 random bytes from TLS 1.3 clients in middlebox mode). */
-  sessionId: string;
+  /** Bytes of legacy_session_id (32 random bytes from TLS 1.3 clients in middlebox mode). */
+  sessionIdLength: number;
   cipherSuites: number[];
   compressionMethods: number[];
   /** Extensions in the order sent; absent entirely (not just empty) from some TLS 1.0 clients. */
@@ -136,7 +134,11 @@ export function frameClientHello(bytes: Uint8Array): Framing {
     // RFC 8446 5.1: a record carrying the end of the ClientHello carries nothing after it.
     return { status: 'malformed', reason: `${have - needed} bytes after the ClientHello in its last record` };
   }
-  const message = Buffer.concat(parts, have);
+  // One record (nearly every ClientHello): a view of the input, no copy.
+  const only = parts.length === 1 ? parts[0]! : undefined;
+  const message = only
+    ? Buffer.from(only.buffer, only.byteOffset, only.byteLength)
+    : Buffer.concat(parts, have);
   return { status: 'complete', message, records, recordBytes: at };
 }
 
@@ -159,8 +161,12 @@ function notTlsReason(bytes: Uint8Array): string {
 
 /** Parses the ClientHello at the start of `bytes` (raw record bytes as read from the socket). Never throws. */
 export function parseClientHello(bytes: Uint8Array): ClientHelloResult {
+  return parseFramed(frameClientHello(bytes.subarray(0, MAX_CLIENT_HELLO_BYTES)), bytes);
+}
+
+/** parseClientHello for bytes already framed (the capture frames them as they arrive). */
+export function parseFramed(framing: Framing, bytes: Uint8Array): ClientHelloResult {
   try {
-    const framing = frameClientHello(bytes.subarray(0, MAX_CLIENT_HELLO_BYTES));
     if (framing.status === 'need_more')
       return { unparsed: `truncated: ${bytes.length} bytes, no complete ClientHello` };
     if (framing.status !== 'complete') return { unparsed: framing.reason };
@@ -240,10 +246,11 @@ function parseMessage(message: Buffer, raw: Uint8Array): ClientHello {
   const legacyVersion = r.u16('legacy_version');
   if (legacyVersion >> 8 !== 0x03)
     throw new Malformed(`ClientHello: legacy_version 0x${legacyVersion.toString(16)}`);
-  const random = r.bytes(32, 'random').toString('hex');
+  r.bytes(32, 'random'); // random: never shown, nothing to keep
   const sid = r.vector(1, 'legacy_session_id');
   if (sid.left > 32) throw new Malformed(`ClientHello: legacy_session_id of ${sid.left} bytes, at most 32`);
-  const sessionId = sid.bytes(sid.left, 'legacy_session_id').toString('hex');
+  const sessionIdLength = sid.left;
+  sid.bytes(sid.left, 'legacy_session_id');
   const cipherSuites = r.u16s(2, 'cipher_suites');
   const compressionMethods = r.u8s('legacy_compression_methods');
   const hello: ClientHello = {
@@ -251,8 +258,7 @@ function parseMessage(message: Buffer, raw: Uint8Array): ClientHello {
     records: 1,
     handshakeLength: message.length,
     legacyVersion,
-    random,
-    sessionId,
+    sessionIdLength,
     cipherSuites,
     compressionMethods,
     extensions: [],

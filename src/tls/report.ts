@@ -174,7 +174,7 @@ function view(h: ClientHello): ClientHelloView {
     psk_identities: h.pskIdentities ?? 0,
     ech_offered: h.ech !== undefined,
     early_data: h.earlyData ?? false,
-    session_id_length: h.sessionId.length / 2,
+    session_id_length: h.sessionIdLength,
     handshake_bytes: h.handshakeLength,
     records: h.records,
   };

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { skipUnless } from '../helpers/requirements.js';
 import { issueUncheckedLeaf, makePki, tempDir, type TestPki } from '../helpers/pki.js';
 
 const go = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
@@ -67,7 +68,7 @@ func main() {
 
 describe(
   'Go crypto/x509 and the CA',
-  { skip: go ? false : 'no go toolchain (apt-get install golang-go)' },
+  { skip: skipUnless('TOOLS', go ? undefined : 'no go toolchain (apt-get install golang-go)') },
   () => {
     const t = tempDir();
     const bin = join(t.dir, 'verify');

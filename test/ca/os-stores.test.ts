@@ -3,6 +3,7 @@
 // tlsecho server; after uninstall they do not. The stores' files are saved first and put back
 // byte for byte afterwards, whatever happened.
 import assert from 'node:assert/strict';
+import { skipUnless } from '../helpers/requirements.js';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -34,7 +35,11 @@ const skipSystem =
 // The Java client runs as a single source file, which needs the JDK's compiler module.
 const hasJavac = spawnSync('javac', ['-version'], { stdio: 'ignore' }).status === 0;
 const skipJava =
-  skipSystem || (tool && hasJavac ? false : 'no keytool and javac (apt-get install default-jdk-headless)');
+  skipSystem ||
+  skipUnless(
+    'TOOLS',
+    tool && hasJavac ? undefined : 'no keytool and javac (apt-get install default-jdk-headless)',
+  );
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const skipNodeSystemCa =
   major > 23 || (major === 23 && minor >= 8) || (major === 22 && minor >= 15)

@@ -3,7 +3,8 @@
 // TLSECHO_REQUIRE_<WHAT>=1 (as CI sets), where the test file fails instead, so a CI machine that
 // lost a tool cannot pass by skipping.
 
-export type Requirement = 'DOCKER' | 'NETNS' | 'BROWSERS' | 'KUBECTL' | 'BENCH' | 'TSHARK';
+/** TOOLS: the command-line clients and toolchains scripts/test.sh installs (openssl, curl, go, a JDK). */
+export type Requirement = 'DOCKER' | 'NETNS' | 'BROWSERS' | 'KUBECTL' | 'BENCH' | 'TSHARK' | 'TOOLS';
 
 /** The `skip` option for node:test: false when `missing` is undefined, else its reason. */
 export function skipUnless(requirement: Requirement, missing: string | undefined): false | string {

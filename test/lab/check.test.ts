@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { issueLab } from '../../src/ca/lab.js';
+import { LAB_KINDS } from '../../src/lab/names.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { runCli } from '../helpers/cli.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
@@ -73,7 +74,9 @@ describe('tlsecho lab check', () => {
   it('judges curl with the root correct on every name', async () => {
     const r = await check(curl(['--cacert', pki.root.cert]));
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    for (const line of Object.values(rows(r.stdout))) assert.match(line, /✔$/);
+    const lines = Object.values(rows(r.stdout));
+    assert.equal(lines.length, LAB_KINDS.length, r.stdout);
+    for (const line of lines) assert.match(line, /✔$/);
     assert.match(
       rows(r.stdout).expired!,
       /refused \(exit 60\): curl: \(60\) SSL certificate problem: certificate has expired/,

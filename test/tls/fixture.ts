@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createSecureServer } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { answerPlainHttp, notTlsReason } from '../../src/server/not-tls.js';
+import { tcpOf } from '../../src/util/node-internals.js';
 import { captureOf, listenWithClientHello, type ClientHelloCapture } from '../../src/tls/capture.js';
 import type { TestPki } from '../helpers/pki.js';
 
@@ -47,7 +48,7 @@ export async function startHelloServer(pki: TestPki, timeoutMs = 5000): Promise<
     },
   );
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
-    const parent = (socket as TLSSocket & { _parent: Socket })._parent;
+    const parent = tcpOf(socket)!;
     settle.get(parent)?.({
       negotiated: {
         version: socket.getProtocol(),
@@ -60,7 +61,7 @@ export async function startHelloServer(pki: TestPki, timeoutMs = 5000): Promise<
     });
   });
   tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    const parent = (socket as TLSSocket & { _parent: Socket })._parent;
+    const parent = tcpOf(socket)!;
     const notTls = notTlsReason(err, socket);
     settle.get(parent)?.({ tlsError: err.code ?? err.message, ...(notTls ? { notTls } : {}) });
     if (notTls === 'plain_http') answerPlainHttp(socket, 8080);

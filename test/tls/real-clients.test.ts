@@ -10,6 +10,7 @@ import { connect } from 'node:tls';
 import type { ClientHello } from '../../src/tls/client-hello.js';
 import { ja4 } from '../../src/tls/ja4.js';
 import { runProcess } from '../helpers/cli.js';
+import { skipUnless } from '../helpers/requirements.js';
 import { makePki, tempDir, type TestPki } from '../helpers/pki.js';
 import { startHelloServer, type HelloServer, type Seen } from './fixture.js';
 
@@ -57,7 +58,7 @@ describe('real clients through captureClientHello', () => {
 
   it(
     'openssl s_client: -groups, -ciphersuites, -cipher, -sigalgs and -alpn found back exactly',
-    { skip: noOpenssl },
+    { skip: skipUnless('TOOLS', noOpenssl) },
     async () => {
       const seen = await connections(2, async () => {
         const r = await runProcess('openssl', [
@@ -110,7 +111,7 @@ describe('real clients through captureClientHello', () => {
 
   it(
     'openssl s_client -max_send_frag 512: a ClientHello in several records, reassembled',
-    { skip: noOpenssl },
+    { skip: skipUnless('TOOLS', noOpenssl) },
     async () => {
       const [s] = await connections(1, async () => {
         const r = await runProcess('openssl', [
@@ -139,7 +140,7 @@ describe('real clients through captureClientHello', () => {
 
   it(
     'curl: --curves, --tls13-ciphers and HTTP/2 found back; JA4 stable over connections',
-    { skip: noCurl },
+    { skip: skipUnless('TOOLS', noCurl) },
     async () => {
       const seen = await connections(3, async () => {
         const r = await runProcess('curl', [
