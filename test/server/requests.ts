@@ -26,6 +26,8 @@ export interface HttpsRequest {
   cert?: string;
   key?: string;
   session?: Buffer;
+  /** More TLS options (cipher suites, groups, ALPN list …), over the defaults above. */
+  tls?: tls.ConnectionOptions;
 }
 
 /** One request on a fresh verified TLS connection to 127.0.0.1 (no agent, no reuse). */
@@ -51,6 +53,7 @@ export function httpsGet(r: HttpsRequest): Promise<Reply> {
         // (or 127.0.0.1 when no name is sent).
         checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
           tls.checkServerIdentity(r.servername ?? '127.0.0.1', cert),
+        ...r.tls,
       } as https.RequestOptions & tls.ConnectionOptions,
       (res) => {
         const socket = res.socket as tls.TLSSocket;

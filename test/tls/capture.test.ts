@@ -2,50 +2,17 @@
 // connection, every byte is handed back, and the handshake then completes with verification on,
 // on Node 20 and 24 alike. Plain HTTP, silence, early close and garbage are reported, not hung on.
 import assert from 'node:assert/strict';
-import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect, type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { makePki, tempDir, type TestPki } from '../helpers/pki.js';
-import { startHelloServer, type HelloServer } from './fixture.js';
+import { httpsGet, rawExchange } from '../server/requests.js';
+import { helloOf, startHelloServer, type HelloServer } from './fixture.js';
 
-function tlsGet(port: number, pki: TestPki, extra: ConnectionOptions = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(
-      {
-        port,
-        host: '127.0.0.1',
-        servername: 'localhost',
-        ca: pki.caPem,
-        ALPNProtocols: ['http/1.1'],
-        ...extra,
-      },
-      () => {
-        s.end('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
-      },
-    );
-    let body = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (body += d));
-    s.on('end', () => resolve(body));
-    s.on('error', reject);
-  });
-}
-
-/** Raw bytes to the server, then everything it answers until it closes (10 s at most). */
-function rawExchange(port: number, send: (s: Socket) => void): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect(port, '127.0.0.1', () => send(s));
-    const got: Buffer[] = [];
-    const timer = setTimeout(() => s.destroy(), 10_000);
-    s.on('data', (d: Buffer) => got.push(d));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(got));
-    });
-    s.on('error', reject);
-  });
-}
+/** A verified HTTPS GET for localhost, trusting only the test root; `extra` adds TLS options. */
+const tlsGet = (port: number, pki: TestPki, extra: ConnectionOptions = {}) =>
+  httpsGet({ port, ca: pki.caPem, servername: 'localhost', tls: extra });
 
 /**
  * A TCP relay that forwards the client's bytes in `size`-byte pieces, each its own write with a
@@ -92,23 +59,21 @@ describe('captureClientHello in front of a node:tls server', () => {
 
   it('a verified Node tls handshake completes, and the capture holds its exact ClientHello', async () => {
     const n = server.seen.length;
-    const body = await tlsGet(server.port, pki, {
+    const reply = await tlsGet(server.port, pki, {
       ciphers: 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES128-GCM-SHA256',
       ecdhCurve: 'P-384:X25519',
       sigalgs: 'ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256',
       ALPNProtocols: ['x-unknown', 'http/1.1'],
     });
-    assert.match(body, /^HTTP\/1\.1 200/);
-    assert.match(body, /hello over 1\.1/);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, 'hello over 1.1\n');
     const seen = await server.connection(n);
     assert.equal(seen.capture.status, 'complete');
     const { negotiated, lookedUp } = await seen.settled;
     assert.equal(lookedUp, seen.capture, 'captureOf() finds the capture from the TLS socket');
     assert.equal(negotiated?.version, 'TLSv1.3');
     assert.equal(negotiated?.cipher, 'TLS_AES_256_GCM_SHA384');
-    const r = seen.capture.hello();
-    assert.ok('parsed' in r, JSON.stringify(r));
-    const h = r.parsed;
+    const h = helloOf(seen);
     assert.equal(h.serverName, 'localhost');
     assert.deepEqual(
       h.alpn?.map((p) => Buffer.from(p).toString()),
@@ -137,11 +102,11 @@ describe('captureClientHello in front of a node:tls server', () => {
     const relay = await slowRelay(server.port, 7);
     try {
       const n = server.seen.length;
-      const body = await tlsGet((relay.address() as AddressInfo).port, pki);
-      assert.match(body, /^HTTP\/1\.1 200/);
+      const reply = await tlsGet((relay.address() as AddressInfo).port, pki);
+      assert.equal(reply.status, 200);
       const seen = await server.connection(n);
       assert.equal(seen.capture.status, 'complete');
-      assert.ok('parsed' in seen.capture.hello());
+      helloOf(seen);
     } finally {
       relay.close();
     }
@@ -151,8 +116,8 @@ describe('captureClientHello in front of a node:tls server', () => {
     const impatient = await startHelloServer(pki, 400);
     const relay = await slowRelay(impatient.port, 50, 100, 700);
     try {
-      const body = await tlsGet((relay.address() as AddressInfo).port, pki);
-      assert.match(body, /^HTTP\/1\.1 200/);
+      const reply = await tlsGet((relay.address() as AddressInfo).port, pki);
+      assert.equal(reply.status, 200);
       const seen = await impatient.connection(0);
       assert.equal(seen.capture.status, 'timeout');
       assert.match(seen.capture.reason ?? '', /^no complete ClientHello within 400 ms \(\d+ bytes read\)$/);
@@ -168,9 +133,9 @@ describe('captureClientHello in front of a node:tls server', () => {
   it('plain HTTP: "not_tls", the bytes handed back intact, OpenSSL sees the request and the 400 goes out', async () => {
     const n = server.seen.length;
     const request = 'GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n';
-    const answer = await rawExchange(server.port, (s) => s.write(request));
+    const { received } = await rawExchange(server.port, request, { keepOpen: true });
     assert.match(
-      answer.toString(),
+      received,
       /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*plain HTTP request was sent to the HTTPS port/,
     );
     const seen = await server.connection(n);
@@ -184,7 +149,7 @@ describe('captureClientHello in front of a node:tls server', () => {
 
   it('a connection closed without a byte: "closed", nothing handed on', async () => {
     const n = server.seen.length;
-    await rawExchange(server.port, (s) => s.end());
+    await rawExchange(server.port, '');
     const seen = await server.connection(n);
     assert.equal(seen.capture.status, 'closed');
     assert.equal(seen.capture.handedBack, false);
@@ -195,7 +160,7 @@ describe('captureClientHello in front of a node:tls server', () => {
   it('a record announcing a 1 MiB ClientHello: "too_large" at once, and OpenSSL then refuses it', async () => {
     const n = server.seen.length;
     const head = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x10, 0x00, 0x00]);
-    await rawExchange(server.port, (s) => s.write(head));
+    await rawExchange(server.port, head, { keepOpen: true });
     const seen = await server.connection(n);
     assert.equal(seen.capture.status, 'too_large');
     assert.match(seen.capture.reason ?? '', /^ClientHello of 1048580 bytes, over the 65536 read$/);
@@ -204,12 +169,12 @@ describe('captureClientHello in front of a node:tls server', () => {
 
   it('a non-handshake record first: "not_tls"; a record of the wrong type mid-hello: "malformed"', async () => {
     const n = server.seen.length;
-    await rawExchange(server.port, (s) => s.write(Buffer.from([0x17, 0x03, 0x03, 0x00, 0x01, 0x00])));
+    await rawExchange(server.port, Buffer.from([0x17, 0x03, 0x03, 0x00, 0x01, 0x00]), { keepOpen: true });
     assert.equal((await server.connection(n)).capture.status, 'not_tls');
     const split = Buffer.from([
       0x16, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00, 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28,
     ]);
-    await rawExchange(server.port, (s) => s.write(split));
+    await rawExchange(server.port, split, { keepOpen: true });
     const seen = await server.connection(n + 1);
     assert.equal(seen.capture.status, 'malformed');
     assert.equal(seen.capture.reason, 'record of type 21 inside the ClientHello');

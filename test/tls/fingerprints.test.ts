@@ -2,20 +2,13 @@
 // salesforce/ja3's README), computed from ClientHello bytes through the real parser.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseClientHello, type ClientHello } from '../../src/tls/client-hello.js';
 import { ja3, ja3Hash, ja3String } from '../../src/tls/ja3.js';
 import { alpnChars, ja4 } from '../../src/tls/ja4.js';
-import { buildClientHello, ext, ja4SpecHello, type HelloSpec } from './hello-builder.js';
-
-function parsed(spec: HelloSpec): ClientHello {
-  const r = parseClientHello(buildClientHello(spec));
-  assert.ok('parsed' in r, `unparsed: ${'unparsed' in r ? r.unparsed : ''}`);
-  return r.parsed;
-}
+import { ext, ja4SpecHello, parsedSpec } from './hello-builder.js';
 
 describe('JA4 (FoxIO technical_details/JA4.md)', () => {
   it("the spec's example gives t13d1516h2_8daaf6152771_e5627efa2ab1 and its raw and original forms", () => {
-    const f = ja4(parsed(ja4SpecHello()));
+    const f = ja4(parsedSpec(ja4SpecHello()));
     assert.equal(f.ja4, 't13d1516h2_8daaf6152771_e5627efa2ab1');
     assert.equal(
       f.ja4_r,
@@ -32,7 +25,7 @@ describe('JA4 (FoxIO technical_details/JA4.md)', () => {
     // signature_algorithms still sent, but holding only a GREASE value, which JA4 ignores.
     const spec = ja4SpecHello();
     spec.extensions = spec.extensions!.map((e) => (e.type === 0x000d ? ext.sigalgs([0x0a0a]) : e));
-    assert.equal(ja4(parsed(spec)).ja4, 't13d1516h2_8daaf6152771_6d807ffa2a79');
+    assert.equal(ja4(parsedSpec(spec)).ja4, 't13d1516h2_8daaf6152771_6d807ffa2a79');
   });
 
   it('GREASE anywhere changes nothing: ciphers, extensions, versions', () => {
@@ -43,22 +36,24 @@ describe('JA4 (FoxIO technical_details/JA4.md)', () => {
       ...spec.extensions!.map((e) => (e.type === 0x002b ? ext.versions([0x8a8a, 0x0304, 0x0303]) : e)),
       ext.raw(0x1a1a, Buffer.from([0])),
     ];
-    assert.equal(ja4(parsed(spec)).ja4, 't13d1516h2_8daaf6152771_e5627efa2ab1');
+    assert.equal(ja4(parsedSpec(spec)).ja4, 't13d1516h2_8daaf6152771_e5627efa2ab1');
   });
 
   it('reordering ciphers or extensions changes ja4_o but not ja4', () => {
     const spec = ja4SpecHello();
     spec.ciphers = [...spec.ciphers].reverse();
     spec.extensions = [...spec.extensions!].reverse();
-    const f = ja4(parsed(spec));
+    const f = ja4(parsedSpec(spec));
     assert.equal(f.ja4, 't13d1516h2_8daaf6152771_e5627efa2ab1');
     assert.notEqual(f.ja4_o, 't13d1516h2_acb858a92679_18f69afefd3d');
   });
 
   it('no supported_versions: legacy_version decides; no SNI: "i"; no ALPN: "00"; no ciphers: zeros', () => {
-    const f = ja4(parsed({ legacyVersion: 0x0301, ciphers: [0x002f], extensions: [ext.groups([0x0017])] }));
+    const f = ja4(
+      parsedSpec({ legacyVersion: 0x0301, ciphers: [0x002f], extensions: [ext.groups([0x0017])] }),
+    );
     assert.equal(f.ja4.split('_')[0], 't10i010100');
-    const none = ja4(parsed({ ciphers: [0x0a0a], extensions: undefined }));
+    const none = ja4(parsedSpec({ ciphers: [0x0a0a], extensions: undefined }));
     assert.equal(none.ja4, 't12i000000_000000000000_000000000000');
   });
 
@@ -90,7 +85,7 @@ describe('JA3 (salesforce/ja3)', () => {
   });
 
   it("a ClientHello with the README's lists (plus GREASE) gives that string and hash", () => {
-    const hello = parsed({
+    const hello = parsedSpec({
       legacyVersion: 769,
       ciphers: [0x2a2a, 47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4],
       extensions: [

@@ -11,7 +11,7 @@ import { ja4 } from '../../src/tls/ja4.js';
 import { FIREFOX, needTools } from '../browser/prereqs.js';
 import { firefoxScreenshot, installRoot, makeProfile } from '../browser/support.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
-import { startHelloServer, type HelloServer } from './fixture.js';
+import { helloOf, startHelloServer, type HelloServer } from './fixture.js';
 
 const skip = needTools(FIREFOX, 'certutil');
 
@@ -45,9 +45,7 @@ describe('Firefox ClientHello', { skip }, () => {
       const seen = await server.connection(first);
       const settled = await seen.settled;
       assert.equal(settled.negotiated?.alpn, 'h2', JSON.stringify(settled));
-      const r = seen.capture.hello();
-      assert.ok('parsed' in r, `status ${seen.capture.status}: ${'unparsed' in r ? r.unparsed : ''}`);
-      hellos.push(r.parsed);
+      hellos.push(helloOf(seen));
     }
     for (const h of hellos) {
       assert.equal(h.serverName, 'localhost');

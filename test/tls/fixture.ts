@@ -7,7 +7,9 @@ import type { TLSSocket } from 'node:tls';
 import { answerPlainHttp, notTlsReason } from '../../src/server/not-tls.js';
 import { tcpOf } from '../../src/util/node-internals.js';
 import { captureOf, listenWithClientHello, type ClientHelloCapture } from '../../src/tls/capture.js';
+import type { ClientHello } from '../../src/tls/client-hello.js';
 import type { TestPki } from '../helpers/pki.js';
+import { parsedOf } from './hello-builder.js';
 
 export interface Negotiated {
   version: string | null;
@@ -93,3 +95,7 @@ export async function startHelloServer(pki: TestPki, timeoutMs = 5000): Promise<
       }),
   };
 }
+
+/** The parsed ClientHello a connection's capture holds (the test fails if it holds none). */
+export const helloOf = (seen: Seen): ClientHello =>
+  parsedOf(seen.capture.hello(), `status ${seen.capture.status}`);

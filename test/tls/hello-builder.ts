@@ -1,6 +1,8 @@
 // Builds ClientHello records byte by byte, independently of the parser under test, so tests can
 // state a ClientHello as lists (the spec's vectors) and mutate it.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { parseClientHello, type ClientHello, type ClientHelloResult } from '../../src/tls/client-hello.js';
 
 export interface Ext {
   type: number;
@@ -120,3 +122,13 @@ export function ja4SpecHello(): HelloSpec {
     ),
   };
 }
+
+/** The ClientHello of a parse result; a test given an unparsed one fails with its reason. */
+export function parsedOf(r: ClientHelloResult, context = 'unparsed'): ClientHello {
+  assert.ok('parsed' in r, `${context}: ${'unparsed' in r ? r.unparsed : ''}`);
+  return r.parsed;
+}
+
+/** `spec` built into bytes and read back by the parser under test. */
+export const parsedSpec = (spec: HelloSpec): ClientHello =>
+  parsedOf(parseClientHello(buildClientHello(spec)));

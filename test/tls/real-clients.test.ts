@@ -12,7 +12,7 @@ import { ja4 } from '../../src/tls/ja4.js';
 import { runProcess } from '../helpers/cli.js';
 import { skipUnless } from '../helpers/requirements.js';
 import { makePki, tempDir, type TestPki } from '../helpers/pki.js';
-import { startHelloServer, type HelloServer, type Seen } from './fixture.js';
+import { helloOf, startHelloServer, type HelloServer, type Seen } from './fixture.js';
 
 const has = (tool: string) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== null;
 // openssl and curl are in every image the project builds; a machine without them says so.
@@ -21,12 +21,6 @@ const noOpenssl =
     ? undefined
     : 'openssl is not installed';
 const noCurl = has('curl') ? undefined : 'curl is not installed (Debian package curl)';
-
-function parsedOf(seen: Seen): ClientHello {
-  const r = seen.capture.hello();
-  assert.ok('parsed' in r, `status ${seen.capture.status}: ${'unparsed' in r ? r.unparsed : ''}`);
-  return r.parsed;
-}
 
 const alpnText = (h: ClientHello) => h.alpn?.map((p) => Buffer.from(p).toString());
 
@@ -89,7 +83,7 @@ describe('real clients through captureClientHello', () => {
         assert.match(r.stderr, /Protocol version: TLSv1\.3/);
       });
       for (const s of seen) {
-        const h = parsedOf(s);
+        const h = helloOf(s);
         assert.equal(h.serverName, 'localhost');
         assert.deepEqual(alpnText(h), ['h2', 'http/1.1']);
         assert.deepEqual(h.supportedGroups, [0x0018, 0x001d, 0x0017]);
@@ -104,8 +98,8 @@ describe('real clients through captureClientHello', () => {
         assert.deepEqual(h.supportedVersions, [0x0304, 0x0303]);
         assert.equal((await s.settled).negotiated?.alpn, 'h2');
       }
-      assert.equal(ja4(parsedOf(seen[0]!)).ja4, ja4(parsedOf(seen[1]!)).ja4);
-      assert.match(ja4(parsedOf(seen[0]!)).ja4, /^t13d0\d\d\dh2_/);
+      assert.equal(ja4(helloOf(seen[0]!)).ja4, ja4(helloOf(seen[1]!)).ja4);
+      assert.match(ja4(helloOf(seen[0]!)).ja4, /^t13d0\d\d\dh2_/);
     },
   );
 
@@ -132,7 +126,7 @@ describe('real clients through captureClientHello', () => {
         ]);
         assert.equal(r.code, 0, r.stderr);
       });
-      const h = parsedOf(s!);
+      const h = helloOf(s!);
       assert.ok(h.records > 1, `${h.records} record(s) for ${h.handshakeLength} bytes`);
       assert.equal((await s!.settled).negotiated?.version, 'TLSv1.3');
     },
@@ -161,7 +155,7 @@ describe('real clients through captureClientHello', () => {
         assert.equal(r.stdout, 'hello over 2.0\n');
       });
       for (const s of seen) {
-        const h = parsedOf(s);
+        const h = helloOf(s);
         assert.equal(h.serverName, 'localhost');
         assert.deepEqual(alpnText(h), ['h2', 'http/1.1']);
         assert.deepEqual(h.supportedGroups, [0x001d, 0x0017]);
@@ -172,7 +166,7 @@ describe('real clients through captureClientHello', () => {
         );
         assert.equal((await s.settled).negotiated?.cipher, 'TLS_AES_256_GCM_SHA384');
       }
-      const prints = seen.map((s) => ja4(parsedOf(s)).ja4);
+      const prints = seen.map((s) => ja4(helloOf(s)).ja4);
       assert.equal(new Set(prints).size, 1, prints.join(' '));
     },
   );
@@ -199,7 +193,7 @@ describe('real clients through captureClientHello', () => {
         s.resume();
       });
     const seen = await connections(3, once);
-    const hellos = seen.map(parsedOf);
+    const hellos = seen.map(helloOf);
     for (const h of hellos) {
       assert.deepEqual(alpnText(h), ['h2']);
       assert.deepEqual(h.supportedGroups, [0x001d]);
