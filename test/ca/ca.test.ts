@@ -1,22 +1,17 @@
 // tlsecho ca: the certificates pass OpenSSL's strict checks and real Node TLS handshakes, the
 // root is reused, and bad input fails with one clear line and nothing written.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
+import { opensslVerify, x509Text } from '../helpers/openssl.js';
 import { tempDir } from '../helpers/pki.js';
 
 const SERVER_NAMES = ['server1.tlsecho.test', 'server2.tlsecho.test', 'server3.tlsecho.test', 'localhost'];
-
-function opensslVerify(caFile: string, certFile: string, ...args: string[]) {
-  return spawnSync('openssl', ['verify', '-x509_strict', ...args, '-CAfile', caFile, certFile], {
-    encoding: 'utf8',
-  });
-}
 
 /** Serves one TLS connection with the given pair and returns what the client saw. */
 async function handshake(
@@ -121,10 +116,8 @@ describe('tlsecho ca with the defaults', () => {
   it('has the documented root and leaf profiles', () => {
     const root = new X509Certificate(readFileSync(join(out, 'minica.pem')));
     const leaf = new X509Certificate(readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem')));
-    const text = (f: string) =>
-      execFileSync('openssl', ['x509', '-noout', '-text', '-in', f], { encoding: 'utf8' });
-    const rootText = text(join(out, 'minica.pem'));
-    const leafText = text(join(out, 'server1.tlsecho.test', 'cert.pem'));
+    const rootText = x509Text(join(out, 'minica.pem'));
+    const leafText = x509Text(join(out, 'server1.tlsecho.test', 'cert.pem'));
     assert.ok(root.ca);
     assert.match(rootText, /Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
     assert.match(rootText, /Key Usage: critical\s+Certificate Sign, CRL Sign/);
@@ -245,7 +238,7 @@ describe('tlsecho ca options', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     const leafFile = join(out, '_.example.test', 'cert.pem');
-    const text = execFileSync('openssl', ['x509', '-noout', '-text', '-in', leafFile], { encoding: 'utf8' });
+    const text = x509Text(leafFile);
     assert.match(text, /DNS:\*\.example\.test, DNS:example\.test, IP Address:10\.1\.2\.3/);
     assert.match(text, /Digital Signature, Key Encipherment/);
     assert.match(text, /sha256WithRSAEncryption/);

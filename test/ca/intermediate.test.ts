@@ -2,7 +2,7 @@
 // that the real tlsecho server sends whole, reused on later runs, and refused where the existing
 // root cannot sign an intermediate.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,29 +11,16 @@ import tls from 'node:tls';
 import { ensureIntermediate } from '../../src/ca/api.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { runCli, runProcess } from '../helpers/cli.js';
+import { opensslVerify, verifyChain, x509Text } from '../helpers/openssl.js';
 import { makePki, tempDir, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
 
-const text = (f: string) =>
-  execFileSync('openssl', ['x509', '-noout', '-text', '-in', f], { encoding: 'utf8' });
 const pems = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
 
-function verify(out: string, leafFile: string, ...args: string[]) {
-  return spawnSync(
-    'openssl',
-    [
-      'verify',
-      '-x509_strict',
-      '-purpose',
-      'sslserver',
-      '-CAfile',
-      join(out, 'minica.pem'),
-      ...args,
-      leafFile,
-    ],
-    { encoding: 'utf8' },
-  );
-}
+const verify = (out: string, leafFile: string) =>
+  opensslVerify(join(out, 'minica.pem'), leafFile, '-purpose', 'sslserver');
+const verifyWithChain = (out: string, leafFile: string, ...args: string[]) =>
+  verifyChain(join(out, 'minica.pem'), leafFile, '-purpose', 'sslserver', ...args);
 
 describe('tlsecho ca --intermediate', () => {
   const t = tempDir();
@@ -73,8 +60,8 @@ describe('tlsecho ca --intermediate', () => {
     assert.equal(chain[1], readFileSync(join(out, 'intermediate.pem'), 'utf8'));
     assert.ok(leaf.checkIssued(intermediate) && leaf.verify(intermediate.publicKey));
     assert.ok(intermediate.checkIssued(root) && intermediate.verify(root.publicKey));
-    assert.match(text(join(out, 'minica.pem')), /Basic Constraints: critical\s+CA:TRUE, pathlen:1/);
-    const it = text(join(out, 'intermediate.pem'));
+    assert.match(x509Text(join(out, 'minica.pem')), /Basic Constraints: critical\s+CA:TRUE, pathlen:1/);
+    const it = x509Text(join(out, 'intermediate.pem'));
     assert.match(it, /Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
     assert.match(it, /Key Usage: critical\s+Certificate Sign, CRL Sign/);
     assert.match(it, /Authority Key Identifier/);
@@ -82,9 +69,9 @@ describe('tlsecho ca --intermediate', () => {
   });
 
   it('passes openssl verify -x509_strict with the intermediate as untrusted, and fails without it', () => {
-    const ok = verify(out, leafFile, '-untrusted', leafFile, '-verify_hostname', 'localhost');
+    const ok = verifyWithChain(out, leafFile, '-verify_hostname', 'localhost');
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-    const ip = verify(out, leafFile, '-untrusted', leafFile, '-verify_ip', '127.0.0.1');
+    const ip = verifyWithChain(out, leafFile, '-verify_ip', '127.0.0.1');
     assert.equal(ip.status, 0, ip.stdout + ip.stderr);
     const missing = verify(out, leafFile);
     assert.notEqual(missing.status, 0);
@@ -101,20 +88,11 @@ describe('tlsecho ca --intermediate', () => {
       const chain = pems(readFileSync(f, 'utf8'));
       assert.equal(chain[1], before, f);
     }
-    const client = spawnSync(
-      'openssl',
-      [
-        'verify',
-        '-x509_strict',
-        '-purpose',
-        'sslclient',
-        '-CAfile',
-        join(out, 'minica.pem'),
-        '-untrusted',
-        join(out, 'pinger', 'cert.pem'),
-        join(out, 'pinger', 'cert.pem'),
-      ],
-      { encoding: 'utf8' },
+    const client = verifyChain(
+      join(out, 'minica.pem'),
+      join(out, 'pinger', 'cert.pem'),
+      '-purpose',
+      'sslclient',
     );
     assert.equal(client.status, 0, client.stdout + client.stderr);
   });

@@ -2,35 +2,18 @@
 // subtrees; the CA refuses to issue outside them; a leaf issued outside them anyway (by a test
 // helper that skips the CA's check) is refused by OpenSSL and Node, a leaf inside is accepted.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { needTools } from '../browser/prereqs.js';
 import { runCli } from '../helpers/cli.js';
+import { verifyChain, x509Text } from '../helpers/openssl.js';
 import { issueUncheckedLeaf, tempDir } from '../helpers/pki.js';
 
 const CONSTRAINTS = 'tlsecho.test,localhost,127.0.0.0/8,::1/128';
-const text = (f: string) =>
-  execFileSync('openssl', ['x509', '-noout', '-text', '-in', f], { encoding: 'utf8' });
-
-function opensslVerify(out: string, chainFile: string, ...args: string[]) {
-  return spawnSync(
-    'openssl',
-    [
-      'verify',
-      '-x509_strict',
-      '-CAfile',
-      join(out, 'minica.pem'),
-      '-untrusted',
-      chainFile,
-      ...args,
-      chainFile,
-    ],
-    { encoding: 'utf8' },
-  );
-}
+const opensslVerify = (out: string, chainFile: string, ...args: string[]) =>
+  verifyChain(join(out, 'minica.pem'), chainFile, ...args);
 
 /** A Node TLS client trusting only the root, against a server with this chain. */
 async function nodeHandshake(certPem: string, keyPem: string, ca: string, servername: string) {
@@ -76,7 +59,7 @@ for (const tiers of ['root only', 'root and intermediate'] as const) {
       const files = tiers === 'root only' ? ['minica.pem'] : ['minica.pem', 'intermediate.pem'];
       for (const f of files)
         assert.match(
-          text(join(out, f)),
+          x509Text(join(out, f)),
           /Name Constraints: critical\s+Permitted:\s+DNS:tlsecho\.test\s+DNS:localhost\s+IP:127\.0\.0\.0\/255\.0\.0\.0\s+IP:0:0:0:0:0:0:0:1\/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF/,
           f,
         );
@@ -173,7 +156,7 @@ describe('tlsecho ca --name-constraints without IP ranges', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
-      text(join(out, 'minica.pem')),
+      x509Text(join(out, 'minica.pem')),
       /Excluded:\s+IP:0\.0\.0\.0\/0\.0\.0\.0\s+IP:0:0:0:0:0:0:0:0\/0:0:0:0:0:0:0:0/,
     );
     const refused = await runCli([

@@ -2,12 +2,13 @@
 // own key, verified by OpenSSL and used in a Node handshake; a bad signature, a weak key, names
 // outside the name constraints or a file that is no CSR fail in one line, writing nothing.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
+import { verifyChain, x509Text } from '../helpers/openssl.js';
 import { tempDir } from '../helpers/pki.js';
 
 /** `openssl req -new` with a fresh key; returns the CSR and key paths. */
@@ -20,8 +21,6 @@ function makeCsr(dir: string, name: string, keyArgs: string[], extra: string[] =
   return { key, csr };
 }
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-const text = (f: string) =>
-  execFileSync('openssl', ['x509', '-noout', '-text', '-in', f], { encoding: 'utf8' });
 
 describe('tlsecho ca sign --csr', () => {
   const t = tempDir();
@@ -43,7 +42,7 @@ describe('tlsecho ca sign --csr', () => {
     const r = await runCli(['ca', 'sign', '--out', out, '--csr', csr, '--cert-out', cert, '--days', '30']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /names: app\.test, localhost, 127\.0\.0\.1; valid until/);
-    const info = text(cert);
+    const info = x509Text(cert);
     assert.match(info, /DNS:app\.test, DNS:localhost, IP Address:127\.0\.0\.1/);
     assert.match(info, /Basic Constraints: critical\s+CA:FALSE/);
     assert.match(info, /Key Usage: critical\s+Digital Signature\n/);
@@ -53,21 +52,7 @@ describe('tlsecho ca sign --csr', () => {
     const modCert = execFileSync('openssl', ['x509', '-noout', '-pubkey', '-in', cert], { encoding: 'utf8' });
     const modKey = execFileSync('openssl', ['pkey', '-pubout', '-in', key], { encoding: 'utf8' });
     assert.equal(modCert, modKey);
-    const v = spawnSync(
-      'openssl',
-      [
-        'verify',
-        '-x509_strict',
-        '-purpose',
-        'sslserver',
-        '-CAfile',
-        join(out, 'minica.pem'),
-        '-untrusted',
-        cert,
-        cert,
-      ],
-      { encoding: 'utf8' },
-    );
+    const v = verifyChain(join(out, 'minica.pem'), cert, '-purpose', 'sslserver');
     assert.equal(v.status, 0, v.stdout + v.stderr);
     const notAfter = new Date(
       execFileSync('openssl', ['x509', '-noout', '-enddate', '-in', cert], { encoding: 'utf8' }).split(
@@ -102,7 +87,7 @@ describe('tlsecho ca sign --csr', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal((r.stdout.match(/BEGIN CERTIFICATE/g) ?? []).length, 2, 'leaf and intermediate');
     writeFileSync(join(t.dir, 'cn.pem'), r.stdout);
-    const info = text(join(t.dir, 'cn.pem'));
+    const info = x509Text(join(t.dir, 'cn.pem'));
     assert.match(info, /DNS:cn-only\.test/);
     assert.match(info, /Digital Signature, Key Encipherment/);
     assert.match(r.stderr, /names: cn-only\.test/);
