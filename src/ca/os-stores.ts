@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { pemBody } from './pem.js';
 import type { Outcome, TrustedRoot } from './trust-store.js';
 
 export interface StoreChange {
@@ -61,9 +62,6 @@ const isRoot = () => process.getuid?.() === 0;
 const entryName = (root: TrustedRoot) =>
   `tlsecho-${root.sha256.replace(/:/g, '').slice(0, 16).toLowerCase()}`;
 
-/** The base64 body of a PEM certificate, to look for in a bundle whatever its line breaks. */
-const body = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s/g, '');
-
 // ---- Linux system store -------------------------------------------------------------------
 
 interface SystemFlavor {
@@ -101,7 +99,7 @@ export function systemAnchor(f: SystemFlavor, root: TrustedRoot): string {
 /** Whether the generated system bundle holds this root (however it got there). */
 export function inSystemBundle(f: SystemFlavor, root: TrustedRoot): boolean {
   try {
-    return body(readFileSync(f.bundle, 'utf8')).includes(body(root.pem));
+    return pemBody(readFileSync(f.bundle, 'utf8')).includes(pemBody(root.pem));
   } catch {
     return false;
   }
@@ -135,7 +133,7 @@ export function systemChange(root: TrustedRoot, action: 'install' | 'uninstall')
   const where = `system store ${anchor} (${f.bundle})`;
   const update = f.update.join(' ');
   if (action === 'install') {
-    const same = existsSync(anchor) && body(readFileSync(anchor, 'utf8')) === body(root.pem);
+    const same = existsSync(anchor) && pemBody(readFileSync(anchor, 'utf8')) === pemBody(root.pem);
     if (same && inSystemBundle(f, root)) return { store: 'system', where, outcome: 'already present' };
     if (!isRoot())
       return { store: 'system', where, needs: `root; run: sudo cp ${root.path} ${anchor} && sudo ${update}` };

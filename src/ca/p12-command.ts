@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandError, UsageError } from '../config/errors.js';
 import { buildP12, type P12Input } from './p12.js';
+import { pemCertificates } from './pem.js';
 import { leafPaths, rootPaths, writeAllOrNothing } from './store.js';
 
 export const DEFAULT_P12_PASSWORD = 'changeit';
@@ -35,8 +36,6 @@ function readText(path: string, what: string, hint: string): string {
   }
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
-
 export async function writeP12(req: P12Request): Promise<{ path: string; caCount: number }> {
   if (!req.name || /[/\\]/.test(req.name) || req.name === '.' || req.name === '..')
     throw new UsageError(
@@ -51,7 +50,7 @@ export async function writeP12(req: P12Request): Promise<{ path: string; caCount
   const hint = `(issue it first: 'tlsecho ca --domains ${req.name}' or '--client ${req.name}')`;
   const certText = readText(p.cert, 'certificate', hint);
   const keyText = readText(p.key, 'key', hint);
-  const pems = certText.match(PEM_CERT) ?? [];
+  const pems = pemCertificates(certText);
   let certs: X509Certificate[];
   try {
     certs = pems.map((pem) => new X509Certificate(pem));

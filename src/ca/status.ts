@@ -13,6 +13,7 @@ import { discoverNssDbs, explicitNssDbs } from './nss-dbs.js';
 import { inJavaStore, inSystemBundle, javaCacerts, keytool, systemFlavor } from './os-stores.js';
 import { intermediatePaths, rootPaths } from './store.js';
 import { certNames } from './names.js';
+import { pemBody, pemCertificates } from './pem.js';
 import { readRoot, ROOT_TRUST } from './trust-store.js';
 
 /** Leaves with fewer days left get a warning: time to re-issue. */
@@ -58,7 +59,6 @@ export interface Status {
   stores: StoreStatus[];
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 const days = (c: X509Certificate, now: number) => Math.floor((Date.parse(c.validTo) - now) / DAY);
 const subjectOf = (c: X509Certificate) => c.subject.replace(/\n/g, ', ');
 
@@ -84,7 +84,7 @@ function leafStatus(
 ): LeafStatus | undefined {
   let certs: X509Certificate[];
   try {
-    certs = (readFileSync(file, 'utf8').match(PEM_CERT) ?? []).map((p) => new X509Certificate(p));
+    certs = pemCertificates(readFileSync(file, 'utf8')).map((p) => new X509Certificate(p));
   } catch {
     return undefined;
   }
@@ -180,8 +180,11 @@ async function storeStatus(rootPem: string, out: string, nssDbs?: string[]): Pro
       });
       return stores;
     }
-    const body = (s: string) => s.replace(/-----[^-]+-----|\s/g, '');
-    stores.push({ store: 'NODE_EXTRA_CA_CERTS', where: extra, present: body(text).includes(body(rootPem)) });
+    stores.push({
+      store: 'NODE_EXTRA_CA_CERTS',
+      where: extra,
+      present: pemBody(text).includes(pemBody(rootPem)),
+    });
   }
   return stores;
 }

@@ -3,6 +3,7 @@
 // does) or, without a pin, on first use with a warning. Either way it must be a CA certificate.
 import { X509Certificate } from 'node:crypto';
 import { fingerprintOfPem, normalizeFingerprint, type Fingerprint } from '../ca/fingerprint.js';
+import { pemCertificates } from '../ca/pem.js';
 import { CommandError, UsageError } from '../config/errors.js';
 import { readUserFile } from '../config/user-file.js';
 import { RequestFailure } from './failures.js';
@@ -18,8 +19,6 @@ export interface TrustedRoot {
   pinned: boolean;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
 /** Parses a --ca-fingerprint value: what `tlsecho ca fingerprint` or openssl prints, or plain hex. */
 export function parsePin(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
@@ -34,7 +33,7 @@ export function parsePin(text: string | undefined): string | undefined {
 
 /** Checks that `pem` is exactly one self-signed CA certificate matching the pin, if any. */
 export function acceptRoot(pem: string, source: string, pin: string | undefined): TrustedRoot {
-  const blocks = pem.match(PEM_CERT) ?? [];
+  const blocks = pemCertificates(pem);
   if (blocks.length !== 1)
     throw new CommandError(
       `${source} must hold exactly one PEM certificate (the root CA), found ${blocks.length}`,
