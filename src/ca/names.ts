@@ -61,3 +61,16 @@ export function certNames(cert: X509Certificate): string[] {
     .filter((s) => s.length > 0)
     .map(canonicalName);
 }
+
+/**
+ * The certificate name (of `exact`, canonical names) a host matches: itself, or a wildcard one
+ * label up (RFC 6125: the wildcard stands for exactly one left-most label, never in an IP).
+ */
+export function matchingName(exact: ReadonlySet<string>, host: string): string | undefined {
+  const s = canonicalName(host);
+  if (exact.has(s)) return s;
+  const dot = s.indexOf('.');
+  if (dot <= 0 || isIP(s)) return undefined;
+  const wildcard = `*${s.slice(dot)}`;
+  return exact.has(wildcard) ? wildcard : undefined;
+}

@@ -1,7 +1,6 @@
 // What the echo reports about a TLS connection, computed once when its handshake completes.
-import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { canonicalName } from '../ca/names.js';
+import { canonicalName, matchingName } from '../ca/names.js';
 
 export interface ClientCertificate {
   subject: string;
@@ -85,16 +84,6 @@ export function computeFacts(
       : undefined,
     serverNameLabel: serverNameLabel(sni),
   };
-}
-
-/** The certificate name a host matches: itself, or a wildcard one label up; undefined if none. */
-function matchingName(exact: ReadonlySet<string>, host: string): string | undefined {
-  const s = canonicalName(host);
-  if (exact.has(s)) return s;
-  const dot = s.indexOf('.');
-  if (dot <= 0 || isIP(s)) return undefined;
-  const wildcard = `*${s.slice(dot)}`;
-  return exact.has(wildcard) ? wildcard : undefined;
 }
 
 /** Bounded metric label for an SNI: one of the certificate's names (wildcards match one label). */

@@ -2,6 +2,7 @@
 // and hex codes, GREASE marked), what the server chose, and one plain sentence per choice worth
 // a reader's attention. Pure: the negotiated facts come in as a plain object, so this works with
 // whatever server code collects them.
+import { canonicalName, matchingName } from '../ca/names.js';
 import type { ClientHello, ClientHelloResult } from './client-hello.js';
 import {
   CERT_COMPRESSION,
@@ -288,7 +289,7 @@ function notes(h: ClientHello, n: Negotiated): string[] {
   if (n.certificateNames) {
     const certNames = list(n.certificateNames);
     if (h.serverName === undefined) out.push(`sent no SNI; the default certificate answered (${certNames})`);
-    else if (n.certificateNames.some((c) => nameMatches(c, h.serverName!))) {
+    else if (covered(n.certificateNames, h.serverName)) {
       out.push(`sent SNI ${h.serverName}; the certificate for ${certNames} answered`);
     } else
       out.push(`sent SNI ${h.serverName}, which the certificate that answered (${certNames}) does not cover`);
@@ -300,12 +301,6 @@ function notes(h: ClientHello, n: Negotiated): string[] {
   return out;
 }
 
-/** RFC 6125 matching: exact (case-insensitive), or a "*." wildcard for exactly one left-most label. */
-function nameMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  const hst = host.toLowerCase().replace(/\.$/, '');
-  if (p === hst) return true;
-  if (!p.startsWith('*.')) return false;
-  const dot = hst.indexOf('.');
-  return dot > 0 && hst.slice(dot + 1) === p.slice(2);
-}
+// An SNI may end in the root's dot, which no certificate name carries.
+const covered = (names: string[], sni: string) =>
+  matchingName(new Set(names.map(canonicalName)), sni.replace(/\.$/, '')) !== undefined;
