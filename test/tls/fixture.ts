@@ -21,6 +21,8 @@ export interface Negotiated {
 
 export interface Seen {
   capture: ClientHelloCapture;
+  /** The client's port: which of many concurrent connections this is. */
+  remotePort: number | undefined;
   /** Resolves when the handshake ended either way (or at once for a closed capture). */
   settled: Promise<{
     negotiated?: Negotiated;
@@ -74,7 +76,7 @@ export async function startHelloServer(pki: TestPki, timeoutMs = 5000): Promise<
     onCapture: (capture, socket) => {
       const settled = new Promise<Awaited<Seen['settled']>>((resolve) => settle.set(socket, resolve));
       if (!capture.handedBack) settle.get(socket)!({});
-      seen.push({ capture, settled });
+      seen.push({ capture, settled, remotePort: socket.remotePort });
     },
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
