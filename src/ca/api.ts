@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { CommandError, UsageError } from '../config/errors.js';
 import { fingerprintOfPem, type Fingerprint } from './fingerprint.js';
-import { prepareAuthority, type State } from './authority.js';
+import { authorityWith, prepareAuthority, type State } from './authority.js';
 import { checkNames } from './constraints.js';
 import { describe, issueLeaf, MAX_LEAF_DAYS, type KeyAlg, type Signer } from './issue.js';
 import { validateDnsName, validateIp } from './names.js';
@@ -93,13 +93,16 @@ export async function issueCertificates(req: IssueRequest): Promise<IssueResult>
   if (keptServer) serverPaths = undefined;
   if (keptClient) clientPaths = undefined;
 
-  const ca = await prepareAuthority({
-    out: req.out,
-    alg: req.alg,
-    rsaBits: req.rsaBits,
-    intermediate: req.intermediate,
-    nameConstraints: req.nameConstraints,
-  });
+  const ca = await authorityWith(
+    {
+      out: req.out,
+      alg: req.alg,
+      rsaBits: req.rsaBits,
+      intermediate: req.intermediate,
+      nameConstraints: req.nameConstraints,
+    },
+    existingRoot,
+  );
   const caPems = [ca.root.certPem, ...ca.chain];
   checkNames(caPems, [...dnsNames, ...ipAddresses, ...(clientName ? [clientName] : [])]);
   const files: PendingFile[] = [...ca.pending];

@@ -15,7 +15,15 @@ import {
   toExtension,
 } from './constraints.js';
 import { createIntermediate, createRoot, pathLengthOf, type KeyAlg, type Signer } from './issue.js';
-import { intermediatePaths, loadCaPair, loadRoot, rootPaths, type PendingFile } from './store.js';
+import { issuedBy } from './names.js';
+import {
+  intermediatePaths,
+  loadCaPair,
+  loadRoot,
+  rootPaths,
+  type LoadedRoot,
+  type PendingFile,
+} from './store.js';
 
 export interface AuthorityRequest {
   out: string;
@@ -43,13 +51,21 @@ export interface Authority {
 
 /** Loads the folder's CA, creating what is missing and asked for; refuses contradictions. */
 export async function prepareAuthority(req: AuthorityRequest): Promise<Authority> {
+  return authorityWith(req, await loadRoot(req.out));
+}
+
+/** prepareAuthority for a caller that has already loaded the folder's root (undefined: none). */
+export async function authorityWith(
+  req: AuthorityRequest,
+  existingRoot: LoadedRoot | undefined,
+): Promise<Authority> {
   const wanted = req.nameConstraints?.length ? parseConstraints(req.nameConstraints) : undefined;
   const rp = rootPaths(req.out);
   const ip = intermediatePaths(req.out);
   const pending: PendingFile[] = [];
   const hasIntermediate = existsSync(ip.cert) || existsSync(ip.key);
 
-  let loaded = await loadRoot(req.out);
+  let loaded = existingRoot;
   if (!loaded && hasIntermediate)
     throw new CommandError(`${ip.cert} exists but the root ${rp.cert} is missing; restore it or remove both`);
   let root: Authority['root'];
@@ -114,7 +130,7 @@ export async function prepareAuthority(req: AuthorityRequest): Promise<Authority
 function checkIssuedBy(certPem: string, issuerPem: string, certPath: string, issuerPath: string): void {
   const cert = new X509Certificate(certPem);
   const issuer = new X509Certificate(issuerPem);
-  if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey))
+  if (!issuedBy(cert, issuer))
     throw new CommandError(
       `${certPath} was not signed by the root ${issuerPath}; restore it or remove both intermediate files`,
     );

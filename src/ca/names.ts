@@ -1,5 +1,6 @@
-// Validation of the names a certificate is issued for: DNS names (RFC 1123, optional leading
-// wildcard label) and IP addresses. Names are lowercased, as browsers and Go compare them.
+// Certificate names: validation of the names a certificate is issued for (DNS names, RFC 1123,
+// with an optional leading wildcard label, and IP addresses), matching them, and who issued it.
+// Names are lowercased, as browsers and Go compare them.
 import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from '../config/errors.js';
@@ -73,4 +74,9 @@ export function matchingName(exact: ReadonlySet<string>, host: string): string |
   if (dot <= 0 || isIP(s)) return undefined;
   const wildcard = `*${s.slice(dot)}`;
   return exact.has(wildcard) ? wildcard : undefined;
+}
+
+/** Whether `issuer` signed `cert`: its name is the issuer's and the signature checks out. */
+export function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }

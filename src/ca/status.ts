@@ -12,7 +12,7 @@ import { fingerprintOfDer } from './fingerprint.js';
 import { discoverNssDbs, explicitNssDbs } from './nss-dbs.js';
 import { inJavaStore, inSystemBundle, javaCacerts, keytool, systemFlavor } from './os-stores.js';
 import { intermediatePaths, rootPaths } from './store.js';
-import { certNames } from './names.js';
+import { certNames, issuedBy } from './names.js';
 import { pemBody, pemCertificates } from './pem.js';
 import { readRoot, ROOT_TRUST } from './trust-store.js';
 
@@ -100,7 +100,7 @@ function leafStatus(
       valid = true;
       break;
     }
-    const up = pool.find((c) => cur.checkIssued(c) && cur.verify(c.publicKey));
+    const up = pool.find((c) => issuedBy(cur, c));
     if (!up) break;
     chain.push(up);
   }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { CommandError } from '../config/errors.js';
 import { readUserFile } from '../config/user-file.js';
 import { importKey, type KeyMaterial } from './issue.js';
-import { canonicalName, certNames, folderName } from './names.js';
+import { canonicalName, certNames, folderName, issuedBy } from './names.js';
 
 export const ROOT_CERT = 'minica.pem';
 export const ROOT_KEY = 'minica-key.pem';
@@ -146,7 +146,7 @@ export function checkExistingLeaf(
     return no('it cannot be read or parsed');
   }
   const root = new X509Certificate(issuerCertPem);
-  if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) return no('it was issued by another CA');
+  if (!issuedBy(cert, root)) return no('it was issued by another CA');
   const held = sanNames(cert);
   const wanted = [...new Set(names.map(canonicalName))].sort();
   if (held.join(',') !== wanted.join(',')) return no(`it is for other names (${held.join(', ') || 'none'})`);

@@ -3,6 +3,7 @@
 // does) or, without a pin, on first use with a warning. Either way it must be a CA certificate.
 import { X509Certificate } from 'node:crypto';
 import { fingerprintOfPem, normalizeFingerprint, type Fingerprint } from '../ca/fingerprint.js';
+import { issuedBy } from '../ca/names.js';
 import { pemCertificates } from '../ca/pem.js';
 import { CommandError, UsageError } from '../config/errors.js';
 import { readUserFile } from '../config/user-file.js';
@@ -52,8 +53,7 @@ export function acceptRoot(pem: string, source: string, pin: string | undefined)
     );
   if (!cert.ca)
     throw new CommandError(`${source} is not a CA certificate (basicConstraints CA:TRUE missing)`);
-  if (!cert.checkIssued(cert) || !cert.verify(cert.publicKey))
-    throw new CommandError(`${source} is not a self-signed root certificate`);
+  if (!issuedBy(cert, cert)) throw new CommandError(`${source} is not a self-signed root certificate`);
   return { pem: blocks[0]!, fingerprint, subject: cert.subject.replace(/\n/g, ', '), source, pinned: !!pin };
 }
 

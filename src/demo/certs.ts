@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { issueCertificates } from '../ca/api.js';
 import { fingerprintOfPem, type Fingerprint } from '../ca/fingerprint.js';
+import { issuedBy } from '../ca/names.js';
 import { leafPaths, rootPaths } from '../ca/store.js';
 import { serverNames } from '../config/shared.js';
 
@@ -59,7 +60,7 @@ function leafProblem(leafFile: string, rootFile: string, names: string[]): strin
     return 'unreadable';
   }
   if (new Date(leaf.validTo).getTime() - Date.now() < RENEW_BEFORE_MS) return 'expired or about to';
-  if (!leaf.checkIssued(root) || !leaf.verify(root.publicKey)) return 'issued by another root';
+  if (!issuedBy(leaf, root)) return 'issued by another root';
   const missing = names.find((n) => leaf.checkHost(n, { subject: 'never' }) === undefined);
   return missing ? `does not cover ${missing}` : undefined;
 }
