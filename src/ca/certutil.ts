@@ -3,6 +3,7 @@
 // primary password fails instead of waiting for a prompt nobody sees.
 import { spawn } from 'node:child_process';
 import { CommandError } from '../config/errors.js';
+import { lastLine } from '../util/tools.js';
 
 const TIMEOUT_MS = 15_000;
 
@@ -49,11 +50,7 @@ function certutil(args: string[]): Promise<Run> {
   });
 }
 
-/** certutil's own last line of complaint, for a one-line error. */
-function reason(r: Run): string {
-  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim());
-  return lines.filter(Boolean).pop() ?? `exit code ${r.code}`;
-}
+const reason = (r: Run) => lastLine(r.stderr, r.stdout, r.code);
 
 async function must(args: string[], what: string): Promise<Run> {
   const r = await certutil(args);

@@ -12,7 +12,8 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { lastLine, onPath } from '../util/tools.js';
 import { pemBody } from './pem.js';
 import type { Outcome, TrustedRoot } from './trust-store.js';
 
@@ -28,18 +29,8 @@ export interface StoreChange {
 
 const TOOL_TIMEOUT_MS = 120_000;
 
-function onPath(name: string): string | undefined {
-  for (const d of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin']) {
-    if (!d) continue;
-    try {
-      accessSync(join(d, name), constants.X_OK);
-      return join(d, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+// update-ca-certificates lives in sbin, which a non-root PATH often leaves out.
+const which = (name: string) => onPath(name, ['/usr/sbin', '/sbin']);
 
 function run(cmd: string, args: string[]): { ok: boolean; why: string; stdout: string } {
   const r = spawnSync(cmd, args, {
@@ -48,12 +39,7 @@ function run(cmd: string, args: string[]): { ok: boolean; why: string; stdout: s
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (r.error) return { ok: false, why: r.error.message, stdout: '' };
-  const last = `${r.stderr}\n${r.stdout}`
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .pop();
-  return { ok: r.status === 0, why: last ?? `exit code ${r.status}`, stdout: r.stdout };
+  return { ok: r.status === 0, why: lastLine(r.stderr, r.stdout, r.status), stdout: r.stdout };
 }
 
 const isRoot = () => process.getuid?.() === 0;
@@ -89,7 +75,7 @@ const FLAVORS: SystemFlavor[] = [
 ];
 
 export function systemFlavor(): SystemFlavor | undefined {
-  return FLAVORS.find((f) => onPath(f.update[0]!) && existsSync(dirname(f.dir)));
+  return FLAVORS.find((f) => which(f.update[0]!) && existsSync(dirname(f.dir)));
 }
 
 export function systemAnchor(f: SystemFlavor, root: TrustedRoot): string {
@@ -138,10 +124,10 @@ export function systemChange(root: TrustedRoot, action: 'install' | 'uninstall')
     if (!isRoot())
       return { store: 'system', where, needs: `root; run: sudo cp ${root.path} ${anchor} && sudo ${update}` };
     writeFileSync(anchor, root.pem, { mode: 0o644 });
-    const r = run(onPath(f.update[0]!)!, f.update.slice(1));
+    const r = run(which(f.update[0]!)!, f.update.slice(1));
     if (!r.ok || !inSystemBundle(f, root)) {
       rmSync(anchor, { force: true }); // leave the store as it was
-      run(onPath(f.update[0]!)!, f.update.slice(1));
+      run(which(f.update[0]!)!, f.update.slice(1));
       return {
         store: 'system',
         where,
@@ -154,10 +140,10 @@ export function systemChange(root: TrustedRoot, action: 'install' | 'uninstall')
   if (!isRoot()) return { store: 'system', where, needs: `root; run: sudo rm ${anchor} && sudo ${update}` };
   const saved = readFileSync(anchor);
   rmSync(anchor);
-  const r = run(onPath(f.update[0]!)!, f.update.slice(1));
+  const r = run(which(f.update[0]!)!, f.update.slice(1));
   if (!r.ok) {
     writeFileSync(anchor, saved, { mode: 0o644 });
-    run(onPath(f.update[0]!)!, f.update.slice(1));
+    run(which(f.update[0]!)!, f.update.slice(1));
     return { store: 'system', where, error: `${update} failed: ${r.why}` };
   }
   dropDebianJavaCopy(anchor);
@@ -192,7 +178,7 @@ export function keytool(): string | undefined {
     const k = join(home, 'bin', 'keytool');
     if (existsSync(k)) return k;
   }
-  return onPath('keytool');
+  return which('keytool');
 }
 
 /** The cacerts file keytool -cacerts uses (for the report and for the rights check). */

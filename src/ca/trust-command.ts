@@ -2,9 +2,8 @@
 // databases, the Linux system store, Java's cacerts) and say what happened in each. Exit 1 when
 // any failed, after trying all of them; a store named with --stores that lacks the rights to be
 // changed fails the run before anything is touched.
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { CommandError, UsageError } from '../config/errors.js';
+import { onPath } from '../util/tools.js';
 import { constraintsOf } from './constraints.js';
 import {
   javaChange,
@@ -33,7 +32,7 @@ export function chooseStores(list: string[] | undefined, nssDbs: string[] | unde
   }
   if (nssDbs?.length) return { stores: new Set<StoreName>(['nss']), explicit: true };
   const found = new Set<StoreName>();
-  if (certutilOnPath()) found.add('nss');
+  if (onPath('certutil')) found.add('nss');
   if (systemFlavor()) found.add('system');
   if (keytool()) found.add('java');
   return { stores: found, explicit: false };
@@ -132,15 +131,4 @@ function describeResult(r: DbResult, nickname: string): string {
     default:
       return `not in ${where}`;
   }
-}
-
-function certutilOnPath(): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => {
-    try {
-      accessSync(join(d, 'certutil'), constants.X_OK);
-      return d !== '';
-    } catch {
-      return false;
-    }
-  });
 }
