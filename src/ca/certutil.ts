@@ -7,7 +7,7 @@ import { lastLine } from '../util/tools.js';
 
 const TIMEOUT_MS = 15_000;
 
-export const CERTUTIL_MISSING =
+const CERTUTIL_MISSING =
   "certutil not found on PATH: install it (Debian/Ubuntu: 'apt-get install libnss3-tools'; " +
   "Fedora/RHEL: 'dnf install nss-tools'; Arch: 'pacman -S nss'; Alpine: 'apk add nss-tools')";
 
@@ -17,7 +17,7 @@ export interface NssDb {
   format: 'sql' | 'dbm';
 }
 
-export function dbSpec(db: NssDb): string {
+function dbSpec(db: NssDb): string {
   return `${db.format}:${db.dir}`;
 }
 

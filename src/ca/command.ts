@@ -16,7 +16,7 @@ import { signAction } from './sign-command.js';
 import { caStatusReport, renderStatus } from './status.js';
 import { trustAction } from './trust-command.js';
 
-export const caOptions = {
+const caOptions = {
   domains: opt({
     kind: 'list',
     description: 'DNS names of the server certificate (default: server{1,2,3}.<domain>, localhost)',

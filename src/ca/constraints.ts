@@ -55,7 +55,7 @@ function masked(bytes: number[], prefix: number): number[] {
 }
 
 /** `127.0.0.0/8`, `::1/128`, or a bare address (one host). */
-export function parseCidr(text: string, what = 'name constraint'): Cidr {
+function parseCidr(text: string, what = 'name constraint'): Cidr {
   const [addr = '', prefixText, extra] = text.split('/');
   const family = isIP(addr);
   const bad = (why: string) => new UsageError(`invalid ${what} ${JSON.stringify(text)}: ${why}`);
@@ -163,7 +163,7 @@ function dnsPermitted(name: string, subtrees: string[]): boolean {
 }
 
 /** Whether a name (DNS or IP) lies inside the constraints, as a verifier would decide. */
-export function permits(c: CertConstraints, name: string): boolean {
+function permits(c: CertConstraints, name: string): boolean {
   if (isIP(name)) {
     if (c.excludedIp.some((r) => inRange(name, r))) return false;
     return c.permitted.ip.length === 0 || c.permitted.ip.some((r) => inRange(name, r));

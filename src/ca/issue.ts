@@ -25,7 +25,7 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** Certificates start a few minutes in the past so that clocks a little behind accept them. */
 const BACKDATE = 5 * MINUTE;
-export const ROOT_DAYS = 3650;
+const ROOT_DAYS = 3650;
 /** The CA/Browser Forum limit that Apple and Chromium enforce for leaf certificates. */
 export const MAX_LEAF_DAYS = 397;
 
@@ -140,7 +140,7 @@ export async function createRoot(opts: RootOptions): Promise<Issued & { key: Key
 }
 
 /** An intermediate lives at most this long, and never past its root. */
-export const INTERMEDIATE_DAYS = 1825;
+const INTERMEDIATE_DAYS = 1825;
 
 export interface IntermediateOptions {
   root: Signer;

@@ -13,7 +13,7 @@ export interface FoundDb extends NssDb {
 }
 
 /** The format of the database in `dir`, or undefined when it holds none. */
-export function dbFormat(dir: string): NssDb['format'] | undefined {
+function dbFormat(dir: string): NssDb['format'] | undefined {
   if (existsSync(join(dir, 'cert9.db'))) return 'sql';
   if (existsSync(join(dir, 'cert8.db'))) return 'dbm';
   return undefined;

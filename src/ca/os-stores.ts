@@ -78,7 +78,7 @@ export function systemFlavor(): SystemFlavor | undefined {
   return FLAVORS.find((f) => which(f.update[0]!) && existsSync(dirname(f.dir)));
 }
 
-export function systemAnchor(f: SystemFlavor, root: TrustedRoot): string {
+function systemAnchor(f: SystemFlavor, root: TrustedRoot): string {
   return join(f.dir, `${entryName(root)}${f.ext}`);
 }
 
@@ -169,7 +169,7 @@ function dropDebianJavaCopy(anchor: string): void {
 // ---- Java cacerts -------------------------------------------------------------------------
 
 /** The password every JDK ships cacerts with. */
-export const JAVA_STOREPASS = 'changeit';
+const JAVA_STOREPASS = 'changeit';
 
 /** keytool of $JAVA_HOME, else the one on PATH. */
 export function keytool(): string | undefined {

@@ -21,7 +21,7 @@ export interface P12Request {
   legacy?: boolean;
 }
 
-export function p12Path(out: string, name: string): string {
+function p12Path(out: string, name: string): string {
   return join(leafPaths(out, name).dir, 'cert.p12');
 }
 
@@ -36,7 +36,7 @@ function readText(path: string, what: string, hint: string): string {
   }
 }
 
-export async function writeP12(req: P12Request): Promise<{ path: string; caCount: number }> {
+async function writeP12(req: P12Request): Promise<{ path: string; caCount: number }> {
   if (!req.name || /[/\\]/.test(req.name) || req.name === '.' || req.name === '..')
     throw new UsageError(
       `'tlsecho ca p12' needs the name of a leaf folder under ${req.out}, e.g. 'tlsecho ca p12 localhost'`,

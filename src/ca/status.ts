@@ -17,7 +17,7 @@ import { pemBody, pemCertificates } from './pem.js';
 import { readRoot, ROOT_TRUST } from './trust-store.js';
 
 /** Leaves with fewer days left get a warning: time to re-issue. */
-export const WARN_DAYS = 30;
+const WARN_DAYS = 30;
 const DAY = 86_400_000;
 
 export interface CaStatus {

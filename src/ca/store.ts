@@ -11,16 +11,16 @@ import { readUserFile } from '../config/user-file.js';
 import { importKey, type KeyMaterial } from './issue.js';
 import { canonicalName, certNames, folderName, issuedBy } from './names.js';
 
-export const ROOT_CERT = 'minica.pem';
-export const ROOT_KEY = 'minica-key.pem';
+const ROOT_CERT = 'minica.pem';
+const ROOT_KEY = 'minica-key.pem';
 
 export function rootPaths(out: string) {
   return { cert: join(out, ROOT_CERT), key: join(out, ROOT_KEY) };
 }
 
 /** A two-tier PKI's intermediate CA, beside the root (a minica folder has none). */
-export const INTERMEDIATE_CERT = 'intermediate.pem';
-export const INTERMEDIATE_KEY = 'intermediate-key.pem';
+const INTERMEDIATE_CERT = 'intermediate.pem';
+const INTERMEDIATE_KEY = 'intermediate-key.pem';
 
 export function intermediatePaths(out: string) {
   return { cert: join(out, INTERMEDIATE_CERT), key: join(out, INTERMEDIATE_KEY) };
@@ -124,7 +124,7 @@ export function writeAllOrNothing(files: PendingFile[]): void {
 }
 
 /** A leaf kept rather than re-issued needs at least this much validity left. */
-export const REUSE_MIN_REMAINING_MS = 30 * 24 * 3600 * 1000;
+const REUSE_MIN_REMAINING_MS = 30 * 24 * 3600 * 1000;
 
 export type ExistingLeaf = { reusable: true; validTo: Date } | { reusable: false; why: string };
 

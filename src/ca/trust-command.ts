@@ -16,14 +16,14 @@ import {
 } from './os-stores.js';
 import { installRoot, otherSystemsHint, readRoot, uninstallRoot, type DbResult } from './trust-store.js';
 
-export const STORES = ['system', 'nss', 'java'] as const;
+const STORES = ['system', 'nss', 'java'] as const;
 export type StoreName = (typeof STORES)[number];
 
 /**
  * The stores to change: --stores as given; only NSS when --nss-db names databases; else every
  * store whose tool is here (NSS: certutil; system: update-ca-certificates/-trust; Java: keytool).
  */
-export function chooseStores(list: string[] | undefined, nssDbs: string[] | undefined) {
+function chooseStores(list: string[] | undefined, nssDbs: string[] | undefined) {
   if (list?.length) {
     for (const s of list)
       if (!(STORES as readonly string[]).includes(s))

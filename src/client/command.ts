@@ -8,7 +8,7 @@ import { checkDnsServer } from './resolve.js';
 import { runClient } from './run.js';
 import { parseCaUrl, parsePin } from './trust.js';
 
-export const clientOptions = {
+const clientOptions = {
   domain: domainOption,
   names: opt({ kind: 'list', description: 'server names to call (default: server{1,2,3}.<domain>)' }),
   port: opt({ kind: 'int', min: 1, max: 65535, default: 8443, description: 'HTTPS port of the server' }),

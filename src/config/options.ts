@@ -55,7 +55,7 @@ export function opt<K extends Kind, O extends Option<K>>(
   return o;
 }
 
-export function envName(name: string, o: Option): string | undefined {
+function envName(name: string, o: Option): string | undefined {
   if (o.env === false) return undefined;
   return o.env ?? `TLSECHO_${name.replace(/-/g, '_').toUpperCase()}`;
 }

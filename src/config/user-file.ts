@@ -27,7 +27,7 @@ const PEM_BEGIN: Record<PemKind, { re: RegExp; line: string }> = {
 // The file names `tlsecho ca` writes (minica's layout): a missing one most likely means the CA
 // was never run, or ran into another folder.
 const CA_OUTPUTS = new Set(['minica.pem', 'minica-key.pem', 'cert.pem', 'key.pem']);
-export const RUN_CA_HINT = "run 'npx tlsecho ca' first";
+const RUN_CA_HINT = "run 'npx tlsecho ca' first";
 
 /**
  * Reads `path` for `option` (e.g. `--ca-file`, `config file`) as UTF-8 text, or throws a

@@ -4,12 +4,12 @@
 import { isIP } from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket, type Packet } from 'dns-packet';
 
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 export type RcodeName = keyof typeof RCODE;
 
 const OPCODE_QUERY = 0;
 /** Short, because the demo's addresses are not meant to be cached for long. */
-export const DEFAULT_TTL = 5;
+const DEFAULT_TTL = 5;
 
 export interface ZoneConfig {
   /** The zone apex, e.g. `tlsecho.test`: every name under it is ours to answer. */

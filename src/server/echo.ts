@@ -97,7 +97,7 @@ export function authorityMatchesSni(authority: string | undefined, sni: string |
 }
 
 /** The connection's handshake report, built on first use and kept for its other requests. */
-export function handshakeOf(c: Connection, certificateNames: string[]): HandshakeReport | null {
+function handshakeOf(c: Connection, certificateNames: string[]): HandshakeReport | null {
   if (!c.hello) return null;
   const f = c.facts;
   return (c.handshake ??= handshakeReport(c.hello.hello(), {

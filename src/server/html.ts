@@ -45,7 +45,7 @@ const ESCAPES: Record<string, string> = {
   '"': '&quot;',
   "'": '&#39;',
 };
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
@@ -178,7 +178,7 @@ ${items.join('\n')}
 `;
 }
 
-export function renderPage(d: EchoDocument): string {
+function renderPage(d: EchoDocument): string {
   const cc = d.client_certificate;
   const rows = [
     row('Client IP', `${d.client_ip} (port ${d.client_port})`, ''),

@@ -42,7 +42,7 @@ function appendFields(out: string, fields: object): string {
 }
 
 /** One log line in text form: `time LEVEL msg key=value …`. */
-export function textLine(time: string, level: string, msg: string, fields?: object, base?: object): string {
+function textLine(time: string, level: string, msg: string, fields?: object, base?: object): string {
   let out = `${time} ${LEVEL_TEXT[level] ?? level.toUpperCase()} ${msg}`;
   if (base) out = appendFields(out, base);
   if (fields) out = appendFields(out, fields);

@@ -172,7 +172,7 @@ export const serverOptions = {
 
 export type ServerFlags = Resolved<typeof serverOptions>;
 
-export const PROTOCOLS = ['h2', 'http/1.1'] as const;
+const PROTOCOLS = ['h2', 'http/1.1'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 /** The --alpn list, checked: known protocols, each once, at least one. */

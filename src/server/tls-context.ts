@@ -54,9 +54,7 @@ function policy(m: TlsKeyPair): tls.SecureContextOptions {
  * the connection: Node still verifies the certificate (socket.authorized, authorizationError) and
  * the echo reports the result, so nothing is skipped, only reported instead of refused.
  */
-export function clientCertOptions(
-  auth: ClientAuth,
-): Pick<tls.TlsOptions, 'requestCert' | 'rejectUnauthorized'> {
+function clientCertOptions(auth: ClientAuth): Pick<tls.TlsOptions, 'requestCert' | 'rejectUnauthorized'> {
   if (auth === 'require') return { requestCert: true, rejectUnauthorized: true };
   if (auth === 'request') return { requestCert: true, rejectUnauthorized: false };
   return {};

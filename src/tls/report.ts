@@ -139,7 +139,7 @@ function version(value: number): Code {
 
 const codes = (table: Table, values: number[] | undefined) => values?.map((v) => code(table, v)) ?? null;
 
-export function alpnEntry(p: Uint8Array): AlpnEntry {
+function alpnEntry(p: Uint8Array): AlpnEntry {
   const printable = p.length > 0 && p.every((b) => b >= 0x21 && b <= 0x7e);
   const grease = p.length === 2 && p[0] === p[1] && (p[0]! & 0x0f) === 0x0a;
   return {
