@@ -5,13 +5,19 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { issueLab } from '../../src/ca/lab.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
 import { CHROMIUM, FIREFOX, needTools } from './prereqs.js';
-import { firefoxScreenshot, installRoot, makeProfile, startServer as startCliServer } from './support.js';
+import {
+  firefoxScreenshot,
+  installRoot,
+  launchChromium,
+  makeProfile,
+  startServer as startCliServer,
+} from './support.js';
 
 const name = (kind: string) => `${kind}.${TEST_DOMAIN}`;
 
@@ -69,19 +75,7 @@ describe('browsers on the failure lab', () => {
     { skip: needTools(CHROMIUM, 'certutil') },
     async () => {
       await installRoot(pki.out, home);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        env: { ...process.env, HOME: home },
-        timeout: 60_000,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-          `--host-resolver-rules=MAP *.${TEST_DOMAIN} 127.0.0.1`,
-        ],
-      });
+      const browser = await launchChromium(home, [`*.${TEST_DOMAIN}`]);
       try {
         const seen: Record<string, string> = {};
         for (const kind of Object.keys(CHROMIUM_EXPECTS))
