@@ -203,6 +203,7 @@ async function labAction(out: string, domain: string, force: boolean): Promise<n
   const r = await issueLab({ out, domain, force });
   const lines = [`failure lab in ${r.dir} (from the root in ${out}):`];
   for (const n of r.names) lines.push(`  ${n.name.padEnd(32)} ${n.state}`);
+  for (const n of r.skipped) lines.push(`  ${n.name.padEnd(32)} skipped: ${n.why}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -3,16 +3,19 @@
 // another issuer. Existing folders are reused, so a re-run changes nothing; all files of a run are
 // written together or not at all (store.ts).
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { UsageError } from '../config/errors.js';
+import { prepareAuthority } from './authority.js';
 import { LAB_KINDS, type LabKind } from '../lab/names.js';
 import {
   createIntermediate,
   createRoot,
   generateKey,
   issueLeaf,
+  pathLengthOf,
   pemText,
   serialNumber,
   signingAlgorithm,
@@ -20,7 +23,15 @@ import {
   type Signer,
 } from './issue.js';
 import { validateDnsName } from './names.js';
-import { leafPaths, loadCaPair, loadRoot, rootPaths, writeAllOrNothing, type PendingFile } from './store.js';
+import {
+  intermediatePaths,
+  leafPaths,
+  loadCaPair,
+  loadRoot,
+  rootPaths,
+  writeAllOrNothing,
+  type PendingFile,
+} from './store.js';
 
 const DAY = 86_400_000;
 
@@ -29,7 +40,10 @@ export function labIssuerPaths(labDir: string) {
   return {
     /** The second, unrelated root of `untrusted` (minica layout in its own folder). */
     untrusted: rootPaths(join(labDir, '_untrusted-root')),
-    /** The intermediate of `incomplete-chain`, under the main root; never served. */
+    /**
+     * The intermediate of `incomplete-chain` when the CA folder has none of its own (`tlsecho ca
+     * --intermediate` makes one) and the root's path length allows one; never served.
+     */
     intermediate: leafPaths(labDir, '_intermediate'),
   };
 }
@@ -37,6 +51,10 @@ export function labIssuerPaths(labDir: string) {
 export interface LabResult {
   dir: string;
   names: { name: string; kind: LabKind; state: 'created' | 'reused'; cert: string }[];
+  /** Names not issued, each with one line saying why and what gives it. */
+  skipped: { name: string; kind: LabKind; why: string }[];
+  /** Who signed incomplete-chain: the CA's own intermediate, or the lab's (lab/_intermediate). */
+  chainIssuer?: 'ca-intermediate' | 'lab-intermediate';
 }
 
 /** A leaf that signs itself (CA:FALSE, serverAuth): what `openssl req -x509` makes by default. */
@@ -89,17 +107,49 @@ export async function issueLab(o: {
   const domain = validateDnsName(o.domain);
   const dir = o.dir ?? join(o.out, 'lab');
   const now = o.now ?? new Date();
-  const root = await loadRoot(o.out);
-  if (!root)
+  if (!(await loadRoot(o.out)))
     throw new UsageError(`no root CA at ${rootPaths(o.out).cert}: run 'tlsecho ca --out ${o.out}' first`);
+  // The folder's CA as `tlsecho ca` sees it: its root, and its intermediate when it has one
+  // (checked to be the root's). Nothing is created here: the CA exists, and no tier is asked for.
+  const ca = await prepareAuthority({ out: o.out });
+  const root = ca.root;
   const files: PendingFile[] = [];
-  const result: LabResult = { dir, names: [] };
+  const result: LabResult = { dir, names: [], skipped: [] };
   const issuers = labIssuerPaths(dir);
+  // incomplete-chain must fail only because its intermediate is not sent: the intermediate has
+  // to be one the root may sign (a pathlen:0 root may sign none), so the complete chain verifies.
+  const chain = ca.intermediate
+    ? ({ issuer: 'ca-intermediate', signer: ca.intermediate } as const)
+    : pathLengthOf(root.certPem) === 0
+      ? undefined
+      : ({ issuer: 'lab-intermediate' } as const);
 
   for (const kind of LAB_KINDS) {
     const name = `${kind}.${domain}`;
     const p = leafPaths(dir, name);
-    if (!o.force && existsSync(p.cert) && existsSync(p.key)) {
+    if (kind === 'incomplete-chain' && !chain) {
+      // A chain through an intermediate under a pathlen:0 root fails for two reasons, so the
+      // name is not issued; one an earlier tlsecho made that way is removed (it cannot verify).
+      const stale = existsSync(p.cert) || existsSync(p.key);
+      if (stale) rmSync(join(dir, name), { recursive: true, force: true });
+      result.skipped.push({
+        name,
+        kind,
+        why:
+          `root CA ${rootPaths(o.out).cert} has pathlen:0 and can sign no intermediate` +
+          `${stale ? ' (the earlier one, which could never verify, was removed)' : ''}; ` +
+          `for this name make a two-tier CA in a new folder: tlsecho ca --intermediate --out <folder>`,
+      });
+      continue;
+    }
+    if (
+      !o.force &&
+      existsSync(p.cert) &&
+      existsSync(p.key) &&
+      (kind !== 'incomplete-chain' ||
+        chain?.issuer !== 'ca-intermediate' ||
+        issuedBy(p.cert, chain.signer.certPem))
+    ) {
       result.names.push({ name, kind, state: 'reused', cert: p.cert });
       continue;
     }
@@ -149,13 +199,16 @@ export async function issueLab(o: {
         issued = await createSelfSignedLeaf(name, root.key.alg, now);
         break;
       case 'incomplete-chain':
-        // cert.pem holds the leaf alone: the server sends no intermediate.
+        // cert.pem holds the leaf alone: the server sends no intermediate. It is the CA's own
+        // (intermediate.pem) when it has one, else the lab's, under a root that allows it.
         issued = await leaf(
-          await keptSigner(
-            issuers.intermediate,
-            () => createIntermediate({ root, now, days: 3 * 365 }),
-            files,
-          ),
+          chain!.issuer === 'ca-intermediate'
+            ? chain!.signer
+            : await keptSigner(
+                issuers.intermediate,
+                () => createIntermediate({ root, now, days: 3 * 365 }),
+                files,
+              ),
         );
         break;
       default:
@@ -183,7 +236,26 @@ export async function issueLab(o: {
     );
   }
   writeAllOrNothing(files);
+  if (chain) result.chainIssuer = chain.issuer;
   return result;
+}
+
+/** Whether the certificate in `certFile` was signed by the CA certificate `caPem`. */
+function issuedBy(certFile: string, caPem: string): boolean {
+  try {
+    const cert = new X509Certificate(readFileSync(certFile));
+    const ca = new X509Certificate(caPem);
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** The intermediate that completes incomplete-chain's chain, if the lab has that name. */
+export function labChainIntermediate(out: string, labDir: string, r: Pick<LabResult, 'chainIssuer'>) {
+  if (r.chainIssuer === 'ca-intermediate') return intermediatePaths(out).cert;
+  if (r.chainIssuer === 'lab-intermediate') return labIssuerPaths(labDir).intermediate.cert;
+  return undefined;
 }
 
 /** Where `tlsecho ca lab` put the client certificate for client-cert. */

@@ -40,6 +40,31 @@ export async function labTargets(
   return targets;
 }
 
+/**
+ * The lab names the server says it serves (the JSON echo of good.<domain>, `lab_names`), or
+ * undefined when it cannot be asked (then every name is judged). `tlsecho ca lab` leaves out
+ * incomplete-chain under a root that can sign no intermediate, and such a name is not judged.
+ */
+export async function servedLabNames(
+  good: CheckTarget,
+  caFile: string,
+  timeoutMs: number,
+): Promise<Set<string> | undefined> {
+  try {
+    const ca = readFileSync(caFile, 'utf8');
+    const res = await httpsGet(
+      { name: good.name, address: good.address, port: good.port },
+      '/',
+      { ca },
+      { timeoutMs, accept: 'application/json' },
+    );
+    const names = (JSON.parse(res.body) as { lab_names?: unknown }).lab_names;
+    return Array.isArray(names) ? new Set(names.map((n) => String(n).toLowerCase())) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** tlsecho's client (verification on, trusting only `caFile`), judged by the exact reason. */
 export function tlsechoClient(caFile: string, timeoutMs: number) {
   let ca: string;

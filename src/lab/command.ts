@@ -5,7 +5,14 @@ import { UsageError } from '../config/errors.js';
 import { opt } from '../config/options.js';
 import { certsPathOption, domainOption } from '../config/shared.js';
 import { checkDnsServer, makeResolver, type ResolveFn } from '../client/resolve.js';
-import { commandClient, formatVerdicts, labTargets, tlsechoClient, type Verdict } from './check.js';
+import {
+  commandClient,
+  formatVerdicts,
+  labTargets,
+  servedLabNames,
+  tlsechoClient,
+  type Verdict,
+} from './check.js';
 
 const port = (description: string, def: number) =>
   opt({ kind: 'int', min: 1, max: 65535, default: def, description });
@@ -64,13 +71,19 @@ export const command: Command = {
     const resolve: ResolveFn = o.address
       ? async () => ({ address: o.address!, family: o.address!.includes(':') ? 6 : 4 })
       : makeResolver(o.dns);
-    const targets = await labTargets(o.domain, { https: o.port, tls12: o['tls12-port'] }, resolve);
-    const client = other
-      ? commandClient(other, o.timeout)
-      : tlsechoClient(o['ca-file'] ?? join(o['certs-path'], 'minica.pem'), o.timeout);
+    const all = await labTargets(o.domain, { https: o.port, tls12: o['tls12-port'] }, resolve);
+    const caFile = o['ca-file'] ?? join(o['certs-path'], 'minica.pem');
+    const client = other ? commandClient(other, o.timeout) : tlsechoClient(caFile, o.timeout);
+    const good = all.find((t) => t.kind === 'good')!;
+    const served = await servedLabNames(good, caFile, o.timeout);
+    // Only a lab that lists good itself is taken at its word.
+    const targets = served?.has(good.name) ? all.filter((t) => served.has(t.name)) : all;
     const verdicts: Verdict[] = [];
     for (const t of targets) verdicts.push(await client(t));
-    process.stdout.write(`${formatVerdicts(verdicts).join('\n')}\n`);
+    const notServed = all
+      .filter((t) => !targets.includes(t))
+      .map((t) => `${t.name}: not served by this lab, not judged ('tlsecho ca lab' says why)`);
+    process.stdout.write(`${[...formatVerdicts(verdicts), ...notServed].join('\n')}\n`);
     return verdicts.every((v) => v.correct) ? 0 : 1;
   },
 };

@@ -24,7 +24,7 @@ import { renewTicketsOnResume } from './ticket-renewal.js';
 import { labContexts, labSniCallback, loadLabSites, sameSites, tls12Options } from './lab-sites.js';
 import { secureContextOptions, tlsServerOptions, type TlsKeyPair } from './tls-context.js';
 import type { TlsMaterial } from './tls-material.js';
-import { captureOf, listenWithClientHello } from '../tls/capture.js';
+import { captureOf, listenWithClientHello, type ClientHelloCapture } from '../tls/capture.js';
 import { openKeyLog, KEYLOG_WARNING, type KeyLog } from '../tls/keylog.js';
 import { helloLabels } from '../tls/labels.js';
 
@@ -142,15 +142,25 @@ export function createEchoServer(opts: {
     });
   // node:tls does the handshake but does not listen: `front` accepts each connection, reads its
   // ClientHello (src/tls/capture.ts), puts the bytes back and hands the socket over.
-  const listener = tls.createServer({
-    ...serverOptions(material),
-    ...(lab ? { SNICallback: labSniCallback(() => lab!) } : {}),
-  });
+  const listener = tls.createServer(serverOptions(material));
+  // The lab's names have a TLS server of their own, whose default certificate has no chain (see
+  // LabContexts.fallback): the front hands it the connections whose SNI is a lab name.
+  const labListener = lab?.fallback
+    ? tls.createServer({
+        ...serverOptions({ cert: lab.fallback.cert, key: lab.fallback.key, clientCa: material.clientCa }),
+        SNICallback: labSniCallback(() => lab!),
+      })
+    : undefined;
+  const pickListener = (capture: ClientHelloCapture) => {
+    const hello = capture.hello();
+    const sni = 'parsed' in hello ? hello.parsed.serverName?.toLowerCase() : undefined;
+    return labListener && sni !== undefined && lab?.byName.has(sni) ? labListener : listener;
+  };
   // tls12.<domain> of the lab: its own listener, since SNI cannot lower the version (lab-sites.ts).
   const tls12Listener =
     lab?.tls12 && tls.createServer({ ...serverOptions(lab.tls12), ...tls12Options(lab.tls12, ticketKeys) });
 
-  const front = listenWithClientHello(listener, {
+  const front = listenWithClientHello(pickListener, {
     timeoutMs: settings.handshakeTimeoutMs,
     onCapture: (capture, socket) => {
       if (capture.status === 'complete' || capture.status === 'not_tls')
@@ -179,7 +189,8 @@ export function createEchoServer(opts: {
   }
   if (keylog) {
     logger.warn({ file: settings.tlsKeylog }, KEYLOG_WARNING);
-    listener.on('keylog', (line: Buffer) => keylog.write(line));
+    for (const l of [listener, ...(labListener ? [labListener] : [])])
+      l.on('keylog', (line: Buffer) => keylog.write(line));
   }
   const certRequested = clientAuthOf(settings) !== 'none';
   const h1 = createH1(ctx, observer(ctx, 'h1'));
@@ -235,10 +246,12 @@ export function createEchoServer(opts: {
     socket.destroy();
   };
   listener.on('tlsClientError', onTlsClientError);
-  if (tls12Listener) {
-    tls12Listener.on('secureConnection', onSecureConnection);
-    tls12Listener.on('tlsClientError', onTlsClientError);
+  for (const l of [tls12Listener, labListener]) {
+    if (!l) continue;
+    l.on('secureConnection', onSecureConnection);
+    l.on('tlsClientError', onTlsClientError);
   }
+  if (labListener) renewTicketsOnResume(labListener, ticketKeys);
 
   // The lab's files are polled like the main pair; a bad change is logged and the old one serves.
   let labRejection: string | undefined;
@@ -249,6 +262,12 @@ export function createEchoServer(opts: {
       if (sameSites(sites, lab.sites)) return 'unchanged';
       lab = labContexts(sites, ctx.served.material.ca.toString('utf8'), ticketKeys);
       if (lab.tls12) tls12Listener?.setSecureContext(tls12Options(lab.tls12, ticketKeys));
+      if (labListener && lab.fallback) {
+        const { cert, key } = lab.fallback;
+        const clientCa = ctx.served.material.clientCa;
+        labListener.setSecureContext(secureContextOptions({ cert, key, clientCa }, ticketKeys));
+        renewTicketsOnResume(labListener, ticketKeys);
+      }
       ctx.served = servedOf(ctx.served.material, labNames());
       labRejection = undefined;
       logger.info({ names: labNames().join(',') }, 'lab certificates reloaded');

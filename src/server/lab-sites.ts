@@ -65,6 +65,13 @@ export interface LabContexts {
   byName: ReadonlyMap<string, { site: LabSite; context: tls.SecureContext }>;
   /** The tls12 site, served on its own port. */
   tls12: LabSite | undefined;
+  /**
+   * The default certificate of the lab's own TLS server (good, else the first name): a leaf
+   * with no chain. Node's SNICallback replaces the certificate and key but keeps the default
+   * context's chain when the picked one has none, so behind a two-tier main pair every lab name
+   * would go out with the main intermediate, incomplete-chain made whole by it.
+   */
+  fallback: LabSite | undefined;
 }
 
 /** Builds every name's context once (the SNICallback only looks them up). */
@@ -80,7 +87,13 @@ export function labContexts(sites: readonly LabSite[], rootPem: string, ticketKe
       ),
     });
   }
-  return { sites, byName, tls12: sites.find((s) => s.kind === 'tls12') };
+  const onMain = sites.filter((s) => s.kind !== 'tls12');
+  return {
+    sites,
+    byName,
+    tls12: sites.find((s) => s.kind === 'tls12'),
+    fallback: onMain.find((s) => s.kind === 'good') ?? onMain[0],
+  };
 }
 
 /** Options of the tls12 port's server: the policy, capped at TLS 1.2. */

@@ -139,11 +139,16 @@ export interface FrontOptions extends CaptureOptions {
 
 /**
  * A net.Server whose connections are captured and then handed to `tlsServer` (which must not
- * listen itself): listen on the returned server instead. Connections that closed during the
- * capture are destroyed (onCapture has seen them); all others, plain HTTP included, go on to the
- * TLS server, whose handshake sees every byte the client sent.
+ * listen itself), or to the TLS server it picks for the capture: listen on the returned server
+ * instead. Connections that closed during the capture are destroyed (onCapture has seen them);
+ * all others, plain HTTP included, go on to the TLS server, whose handshake sees every byte the
+ * client sent.
  */
-export function listenWithClientHello(tlsServer: TlsServer, options: FrontOptions = {}): Server {
+export function listenWithClientHello(
+  tlsServer: TlsServer | ((capture: ClientHelloCapture) => TlsServer),
+  options: FrontOptions = {},
+): Server {
+  const pick = typeof tlsServer === 'function' ? tlsServer : () => tlsServer;
   return createServer({ ...options.server, pauseOnConnect: true }, (socket) => {
     void captureClientHello(socket, options).then((capture) => {
       const go = options.onCapture?.(capture, socket);
@@ -152,7 +157,7 @@ export function listenWithClientHello(tlsServer: TlsServer, options: FrontOption
         return;
       }
       captures.set(socket, capture);
-      tlsServer.emit('connection', socket);
+      pick(capture).emit('connection', socket);
     });
   });
 }

@@ -6,32 +6,23 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { CHROMIUM, needTools } from './prereqs.js';
-import { artifact, escapeRegExp, installRoot, startServer, type RunningServer } from './support.js';
+import {
+  artifact,
+  escapeRegExp,
+  installRoot,
+  launchChromium,
+  startServer,
+  type RunningServer,
+} from './support.js';
 
 const skip = needTools(CHROMIUM, 'certutil');
 const SERVER2 = `server2.${TEST_DOMAIN}`;
 const SERVER3 = `server3.${TEST_DOMAIN}`;
 
-/** Chromium with HOME pointing at `home`: on Linux it reads its trust anchors from $HOME/.pki/nssdb. */
-function launch(home: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    env: { ...process.env, HOME: home },
-    timeout: 60_000,
-    args: [
-      '--no-sandbox', // the tests may run as root, where Chromium's sandbox refuses to start
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--host-resolver-rules=MAP ${SERVER2} 127.0.0.1, MAP ${SERVER3} 127.0.0.1`,
-    ],
-  });
-}
+/** Chromium with the root of `home`'s NSS database, and server2/3 on loopback. */
+const launch = (home: string) => launchChromium(home, [SERVER2, SERVER3]);
 
 describe('Chromium with the root installed by tlsecho ca install', { skip }, () => {
   const t = tempDir('tlsecho-chromium-');

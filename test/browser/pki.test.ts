@@ -6,30 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
 import { issueUncheckedLeaf, makePki, tempDir, type TestPki } from '../helpers/pki.js';
 import { CHROMIUM, needTools } from './prereqs.js';
-import { installRoot, startServer, type RunningServer } from './support.js';
+import { installRoot, launchChromium, startServer, type RunningServer } from './support.js';
 
 const skip = needTools(CHROMIUM, 'certutil');
 const OUTSIDE = 'bank.example';
 
-function launch(home: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    env: { ...process.env, HOME: home },
-    timeout: 60_000,
-    args: [
-      '--no-sandbox', // the tests may run as root, where Chromium's sandbox refuses to start
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--host-resolver-rules=MAP ${OUTSIDE} 127.0.0.1`,
-    ],
-  });
-}
+const launch = (home: string) => launchChromium(home, [OUTSIDE]);
 
 describe('Chromium with a two-tier, name-constrained PKI', { skip }, () => {
   const t = tempDir('tlsecho-chromium-pki-');

@@ -5,8 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
 import { runCli, startCli, waitForLine } from '../helpers/cli.js';
-import { FIREFOX } from './prereqs.js';
+import { CHROMIUM, FIREFOX } from './prereqs.js';
 
 /** Screenshots land in <repo>/artifacts/browser/ (git-ignored), kept after the run. */
 export const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/browser/', import.meta.url));
@@ -14,6 +15,30 @@ export const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/browser/', im
 export function artifact(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   return `${ARTIFACTS}${name}`;
+}
+
+/**
+ * Debian's Chromium through playwright-core, the one way every browser test starts it: HOME at
+ * `home` (on Linux Chromium reads its trust anchors from $HOME/.pki/nssdb), nothing that calls
+ * out (sync, component updates, background requests), and `mapToLoopback` names (`*.` patterns
+ * too) resolved to 127.0.0.1 by the browser itself.
+ */
+export function launchChromium(home: string, mapToLoopback: readonly string[] = []): Promise<Browser> {
+  const rules = mapToLoopback.map((n) => `MAP ${n} 127.0.0.1`).join(', ');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    env: { ...process.env, HOME: home },
+    timeout: 60_000,
+    args: [
+      '--no-sandbox', // the tests may run as root, where Chromium's sandbox refuses to start
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      ...(rules ? [`--host-resolver-rules=${rules}`] : []),
+    ],
+  });
 }
 
 export interface RunningServer {

@@ -25,7 +25,8 @@ describe('tlsecho lab check', () => {
   let server: RunningServer;
   let check: (extra: string[]) => ReturnType<typeof runCli>;
   before(async () => {
-    pki = await makePki(join(t.dir, 'certs'));
+    // Two-tier, so the lab has all nine names (incomplete-chain under the CA's intermediate).
+    pki = await makePki(join(t.dir, 'certs'), { intermediate: true });
     const lab = await issueLab({ out: pki.out, domain: TEST_DOMAIN });
     server = await startWithPki(pki, { lab: lab.dir, labTls12Port: 0 });
     check = (extra) =>
@@ -55,6 +56,7 @@ describe('tlsecho lab check', () => {
     assert.match(row['wrong-name']!, /refused: name not in certificate/);
     assert.match(row['self-signed']!, /refused: self-signed certificate/);
     assert.match(row['client-cert']!, /refused: server requires a client certificate/);
+    assert.match(row['incomplete-chain']!, /refuse: incomplete chain\s+refused: certificate not issued/);
     assert.match(row.tls12!, /connected \(TLSv1\.2, HTTP 200\)/);
     assert.match(r.stdout, /all 9 verdicts correct/);
   });
@@ -104,5 +106,39 @@ describe('tlsecho lab check', () => {
     const r = await check(['--', 'curl', 'https://example.invalid/']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^tlsecho lab: the command after -- names no \{url\}/);
+  });
+});
+
+describe('tlsecho lab check on a lab without incomplete-chain (a pathlen:0 root)', () => {
+  const t = tempDir();
+  let server: RunningServer;
+  let pki: TestPki;
+  before(async () => {
+    pki = await makePki(join(t.dir, 'certs'));
+    const lab = await issueLab({ out: pki.out, domain: TEST_DOMAIN });
+    assert.equal(lab.skipped.length, 1);
+    server = await startWithPki(pki, { lab: lab.dir, labTls12Port: 0 });
+  });
+  after(async () => {
+    await server?.close();
+    t.cleanup();
+  });
+
+  it('judges the names the server serves, and says the missing one is not judged', async () => {
+    const r = await runCli(
+      [
+        'lab',
+        'check',
+        ...['--certs-path', pki.out, '--domain', TEST_DOMAIN, '--address', '127.0.0.1'],
+        ...['--port', String(server.httpsPort), '--tls12-port', String(server.labTls12Port)],
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /all 8 verdicts correct/);
+    assert.match(
+      r.stdout,
+      /^incomplete-chain\.tlsecho\.test: not served by this lab, not judged \('tlsecho ca lab' says why\)$/m,
+    );
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { issueLab, labClientPaths } from '../../src/ca/lab.js';
+import { intermediatePaths } from '../../src/ca/store.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { requireClientCertificate } from '../../src/util/node-internals.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
@@ -41,7 +42,8 @@ describe('tlsecho server --lab', () => {
   let server: RunningServer;
   let labDir: string;
   before(async () => {
-    pki = await makePki(join(t.dir, 'certs'));
+    // A two-tier CA, so that incomplete-chain is signed by the CA's own intermediate.
+    pki = await makePki(join(t.dir, 'certs'), { intermediate: true });
     labDir = (await issueLab({ out: pki.out, domain: TEST_DOMAIN })).dir;
     server = await startWithPki(pki, { lab: labDir, labTls12Port: 0, reloadIntervalMs: 100 });
   });
@@ -62,6 +64,32 @@ describe('tlsecho server --lab', () => {
     };
     for (const [kind, code] of Object.entries(want))
       assert.deepEqual(await handshake(server.httpsPort, name(kind), pki.caPem), { ok: false, code }, kind);
+  });
+
+  it('incomplete-chain fails only for want of its intermediate: given it, Node and curl connect', async () => {
+    const intermediate = readFileSync(intermediatePaths(pki.out).cert, 'utf8');
+    assert.deepEqual(await handshake(server.httpsPort, name('incomplete-chain'), pki.caPem), {
+      ok: false,
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+    // The intermediate beside the root: OpenSSL builds leaf -> intermediate -> root and checks
+    // the root's path length on the way, so this succeeds only with a chain that is whole.
+    const withIt = await handshake(server.httpsPort, name('incomplete-chain'), pki.caPem + intermediate);
+    assert.equal(withIt.ok, true, JSON.stringify(withIt));
+    const bundle = join(t.dir, 'root-and-intermediate.pem');
+    writeFileSync(bundle, pki.caPem + intermediate);
+    const curl = (cacert: string) =>
+      new Promise<{ code: number; stderr: string }>((resolve) => {
+        const url = `https://${name('incomplete-chain')}:${server.httpsPort}/`;
+        const resolveArg = `${name('incomplete-chain')}:${server.httpsPort}:127.0.0.1`;
+        execFile('curl', ['-sS', '--cacert', cacert, '--resolve', resolveArg, url], (err, _o, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code) : 0, stderr }),
+        );
+      });
+    assert.deepEqual(await curl(bundle), { code: 0, stderr: '' });
+    const without = await curl(pki.root.cert);
+    assert.equal(without.code, 60);
+    assert.match(without.stderr, /unable to get local issuer certificate/);
   });
 
   it('gets the verify error OpenSSL s_client -verify_return_error must report', async () => {

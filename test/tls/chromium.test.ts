@@ -6,14 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import type { ClientHello } from '../../src/tls/client-hello.js';
 import { hex4, isGrease } from '../../src/tls/iana.js';
 import { ja3 } from '../../src/tls/ja3.js';
 import { ja4 } from '../../src/tls/ja4.js';
 import { handshakeReport, type ClientHelloView } from '../../src/tls/report.js';
 import { CHROMIUM, needTools } from '../browser/prereqs.js';
-import { installRoot } from '../browser/support.js';
+import { installRoot, launchChromium } from '../browser/support.js';
 import { makePki, tempDir } from '../helpers/pki.js';
 import { helloOf, startHelloServer, type HelloServer } from './fixture.js';
 
@@ -35,18 +34,7 @@ describe('Chromium ClientHello', { skip }, () => {
   });
 
   it('GREASE marked and excluded from JA4/JA3; JA4 stable over 4 connections while JA3 changes', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      env: { ...process.env, HOME: home },
-      timeout: 60_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium(home);
     try {
       // A fresh context per load: its own connection pool, so each load is a new handshake.
       for (let i = 0; i < 4; i++) {
