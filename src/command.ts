@@ -1,4 +1,5 @@
 // What every subcommand module exports, so the CLI can list, document and run it.
+import { UsageError } from './config/errors.js';
 import { helpText, resolveOptions, type OptionTable, type Resolved } from './config/options.js';
 
 export interface Command {
@@ -14,6 +15,8 @@ export function defineCommand<T extends OptionTable>(spec: {
   summary: string;
   usage?: string;
   options: T;
+  /** Whether the command takes arguments besides its options (a subcommand, a name …). */
+  positionals?: boolean;
   action(values: Resolved<T>, positionals: string[]): Promise<number>;
 }): Command & { options: T } {
   return {
@@ -28,7 +31,16 @@ export function defineCommand<T extends OptionTable>(spec: {
         );
         return 0;
       }
+      if (!spec.positionals && positionals.length) throw new UsageError(unexpected(argv, positionals[0]!));
       return spec.action(values, positionals);
     },
   };
+}
+
+/** The line for a stray argument; `--switch false` is the likely slip, so it names the fix. */
+function unexpected(argv: readonly string[], arg: string): string {
+  const before = argv[argv.indexOf(arg) - 1];
+  if (/^(true|false)$/i.test(arg) && before?.startsWith('--'))
+    return `unexpected argument '${arg}': ${before} is a switch and takes no value; write ${arg.toLowerCase() === 'false' ? `--no-${before.slice(2)}` : before} instead`;
+  return `unexpected argument '${arg}' (run with --help for the options)`;
 }

@@ -108,6 +108,7 @@ export const command = defineCommand({
   summary: 'create a root CA and issue certificates (minica layout)',
   usage: 'tlsecho ca [issue|sign|p12 NAME|status|fingerprint|install|uninstall|lab] [options]',
   options: caOptions,
+  positionals: true,
   async action(o, positionals) {
     const [sub = 'issue', ...extra] = positionals;
     if (sub === 'p12' && extra.length <= 1)

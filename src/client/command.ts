@@ -65,8 +65,7 @@ export const command = defineCommand({
   name: 'client',
   summary: 'call the server under its DNS names with verified TLS',
   options: clientOptions,
-  async action(o, positionals) {
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  async action(o) {
     const names = o.names ?? serverNames(o.domain);
     if (names.length === 0) throw new UsageError('--names is empty');
     if (!!o['cert-file'] !== !!o['key-file'])

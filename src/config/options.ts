@@ -138,7 +138,14 @@ export function resolveOptions<T extends OptionTable>(
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: parseSpec, allowPositionals: true, strict: true });
+    // allowNegative: a switch that defaults to on (--access-log) is turned off as --no-access-log.
+    parsed = parseArgs({
+      args: [...argv],
+      options: parseSpec,
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
   } catch (err) {
     // parseArgs' messages are clear but long; keep the first sentence, and say where the
     // options are listed.
@@ -209,7 +216,7 @@ function readConfigFile(path: string, table: OptionTable): Record<string, unknow
 export function helpText(command: string, summary: string, usage: string, table: OptionTable): string {
   const rows: string[][] = [];
   for (const [name, o] of Object.entries(table)) {
-    const flag = `--${name}${o.kind === 'bool' ? '' : ` ${placeholder(o)}`}`;
+    const flag = o.kind === 'bool' ? `--[no-]${name}` : `--${name} ${placeholder(o)}`;
     const ev = envName(name, o);
     const def = o.default === undefined ? '' : ` [default: ${formatDefault(o)}]`;
     const choices = o.choices ? ` (${o.choices.join('|')})` : '';

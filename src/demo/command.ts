@@ -5,7 +5,7 @@
 import { issueLab } from '../ca/lab.js';
 import { labNames } from '../lab/names.js';
 import { defineCommand } from '../command.js';
-import { CommandError, UsageError } from '../config/errors.js';
+import { CommandError } from '../config/errors.js';
 import { opt } from '../config/options.js';
 import { certsPathOption, domainOption, serverNames } from '../config/shared.js';
 import { formatQuery } from '../dns/log.js';
@@ -39,8 +39,7 @@ export const command = defineCommand({
     'http-port': port('plain-HTTP port of the server (/root_ca, /healthz) on 127.0.0.1'),
     'dns-port': port('port of the embedded DNS server on 127.0.0.1 (UDP and TCP)'),
   },
-  async action(o, positionals) {
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  async action(o) {
     const say = (line: string) => process.stdout.write(`${prefixed('demo')}${line}\n`);
     const names = serverNames(o.domain);
 

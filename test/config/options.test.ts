@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../../src/config/errors.js';
+import { command as serverCommand } from '../../src/server/command.js';
 import { helpText, opt, parseDuration, resolveOptions } from '../../src/config/options.js';
 import { tempDir } from '../helpers/pki.js';
 
@@ -59,6 +60,32 @@ describe('resolveOptions', () => {
     assert.equal(flagOver.port, 11443);
     assert.deepEqual(flagOver.names, ['x.test', 'y.test']);
     assert.equal(flagOver.verbose, true);
+  });
+
+  it('turns a switch off with --no-<name>, over the environment, and shows both forms in --help', () => {
+    const on = { ...table, log: opt({ kind: 'bool', default: true, description: 'log' }) };
+    assert.equal(resolveOptions(on, [], {}).values.log, true);
+    assert.equal(resolveOptions(on, ['--no-log'], {}).values.log, false);
+    assert.equal(resolveOptions(on, ['--no-log'], { TLSECHO_LOG: 'true' }).values.log, false);
+    assert.equal(resolveOptions(on, ['--log'], { TLSECHO_LOG: 'false' }).values.log, true);
+    assert.match(helpText('x', 'x', 'x', on), /^ {2}--\[no-\]log +log \[default: true\]/m);
+  });
+
+  it('refuses a value after a switch instead of ignoring it (the command would run with the switch on)', async () => {
+    await assert.rejects(
+      // A missing certificate ends a run that got past the check before it listens.
+      serverCommand.run(['--access-log', 'false', '--cert-file', '/nonexistent/cert.pem'], {}),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message ===
+          "unexpected argument 'false': --access-log is a switch and takes no value; write --no-access-log instead",
+    );
+    await assert.rejects(
+      serverCommand.run(['extra', '--cert-file', '/nonexistent/cert.pem'], {}),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === "unexpected argument 'extra' (run with --help for the options)",
+    );
   });
 
   it('reports positionals and --help', () => {

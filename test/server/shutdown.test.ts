@@ -133,8 +133,7 @@ describe('tlsecho server: SIGTERM under load', () => {
         '0',
         '--workers',
         workers,
-        '--access-log',
-        'false',
+        '--no-access-log',
         '--shutdown-timeout',
         '10s',
       ]);
