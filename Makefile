@@ -32,14 +32,14 @@ PRIVATE_KEY_RE := -----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----
 
 # The seed's variables come from `source .env`; fail before doing anything when one is missing.
 MX_VARS := MX_domain MX_certspath MX_certfile MX_keyfile MX_cafile
-ifneq ($(filter all certs up clean-certs,$(MAKECMDGOALS)),)
+ifneq ($(filter all certs lab-certs lab-check up clean-certs,$(MAKECMDGOALS)),)
   $(foreach v,$(MX_VARS),$(if $(strip $($(v))),,$(error $(v) is not set: run 'source .env' first (docs/compose.md))))
 endif
 ifneq ($(filter push,$(MAKECMDGOALS)),)
   $(if $(REGISTRY),,$(error REGISTRY is not set: make push REGISTRY=registry.example.com/team TAG=$(VERSION)))
 endif
 
-.PHONY: all build certs images push up down logs export clean clean-certs help
+.PHONY: all build certs lab-certs lab-check images push up down logs export clean clean-certs help
 
 all: certs images ## certificates and both images (then: docker compose up)
 
@@ -71,6 +71,16 @@ $(MX_keyfile): | $(CLI)
 $(MX_certfile) $(MX_cafile): | $(MX_keyfile)
 	@test -f $@ || { echo "make: $@ is missing but $(MX_keyfile) exists: fix the path in .env, or remove $(dir $(MX_keyfile)) to re-issue" >&2; exit 1; }
 
+# The failure lab (docs/lab.md) for compose.yaml's profile lab: `tlsecho ca lab` under the same
+# root, into $MX_certspath/lab; re-runs reuse the names. Under a pathlen:0 root (the default
+# `tlsecho ca`) it skips incomplete-chain and says why; MX_certspath made with
+# `tlsecho ca --intermediate` gets all nine names.
+lab-certs: certs ## the failure lab's certificates in $MX_certspath/lab (for docker compose --profile lab)
+	$(NODE) $(CLI) ca lab --out $(MX_certspath) --domain $(MX_domain)
+
+lab-check: lab-certs images ## the lab profile: lab server + a one-shot lab check, whose exit code this is
+	$(COMPOSE) --profile lab run --rm lab-check
+
 images: ## build the images tlsecho-server and tlsecho-client (REGISTRY, TAG)
 	$(DOCKER) build -f $(DOCKERFILE) --target server --build-arg VERSION=$(VERSION) -t $(SERVER_IMAGE) .
 	$(DOCKER) build -f $(DOCKERFILE) --target client --build-arg VERSION=$(VERSION) -t $(CLIENT_IMAGE) .
@@ -83,8 +93,8 @@ up: certs images ## start the stack in the background (then: make logs)
 	$(COMPOSE) up -d
 	@echo "stack started: 'make logs' follows it, 'make down' stops it"
 
-down: ## stop and remove the stack's containers, network and the volume with the key's copy
-	$(COMPOSE) down --volumes --remove-orphans
+down: ## stop and remove the stack's containers (the lab's too), network and the volumes with the keys' copies
+	$(COMPOSE) --profile lab down --volumes --remove-orphans
 
 logs: ## follow the logs of the server and the client
 	$(COMPOSE) logs -f
@@ -105,7 +115,7 @@ export: ## the git history as a bare repository: artifacts/tlsecho.git.tar.gz
 	echo "wrote $(EXPORT_DIR)/$(EXPORT_NAME).git.tar.gz ($$(git -C "$$bare" rev-list --all | wc -l) commits, no private key in the history)"
 
 clean: ## stop the stack, remove the images, dist/ and artifacts/ (keeps the certificates)
-	-$(COMPOSE) down --volumes --remove-orphans
+	-$(COMPOSE) --profile lab down --volumes --remove-orphans
 	-$(DOCKER) image rm $(SERVER_IMAGE) $(CLIENT_IMAGE)
 	rm -rf dist artifacts
 

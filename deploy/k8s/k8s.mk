@@ -10,6 +10,12 @@ K8S_NS := tlsecho
 K8S_OVERLAY ?= deploy/k8s/overlays/tlsecho-ca
 K8S_CERTS ?= certs/k8s
 K8S_SECRETS ?= deploy/k8s/overlays/tlsecho-ca/secrets
+# The failure lab (overlays/lab): its own CA folder and kustomize input (secrets.sh --lab).
+K8S_LAB_CERTS ?= $(K8S_CERTS)/lab-ca
+K8S_LAB_SECRETS ?= deploy/k8s/overlays/lab/secrets
+# Overlays that read the files k8s-secrets writes; the lab one needs the lab's too.
+k8s_needs_secrets = $(filter %tlsecho-ca %/lab,$(K8S_OVERLAY))
+k8s_secrets_args = $(if $(filter %/lab,$(K8S_OVERLAY)),--lab)
 # Generated kustomization that pins the image tag (git-ignored); K8S_OVERLAY is relative to the
 # repository root, and so two levels up from here.
 K8S_BUILD := artifacts/k8s
@@ -25,7 +31,7 @@ KUBECTL = kubectl --context $(K8S_CONTEXT)
 k8s_need = command -v $(1) >/dev/null 2>&1 || { echo "error: $(1) is not installed ($(2))" >&2; exit 1; }
 
 .PHONY: cluster-create cluster-delete k8s-images k8s-secrets k8s-rotate k8s-render k8s-deploy \
-	k8s-status k8s-logs k8s-port-forward k8s-delete k8s-up
+	k8s-status k8s-logs k8s-port-forward k8s-delete k8s-up k8s-lab
 
 cluster-create: ## create the k3d cluster: 1 server + 2 agents, no traefik, no servicelb
 	@$(call k8s_need,k3d,https://k3d.io)
@@ -45,11 +51,13 @@ k8s-images: ## import the tlsecho-server and tlsecho-client images (TAG) into th
 
 k8s-secrets: ## issue the in-cluster certificates (tlsecho ca) and lay them out for kustomize
 	@test -f dist/src/cli.js || npm run build --silent
-	K8S_NS=$(K8S_NS) K8S_CERTS=$(K8S_CERTS) K8S_SECRETS=$(K8S_SECRETS) sh deploy/k8s/secrets.sh
+	K8S_NS=$(K8S_NS) K8S_CERTS=$(K8S_CERTS) K8S_SECRETS=$(K8S_SECRETS) K8S_LAB_CERTS=$(K8S_LAB_CERTS) \
+	  K8S_LAB_SECRETS=$(K8S_LAB_SECRETS) sh deploy/k8s/secrets.sh $(k8s_secrets_args)
 
 k8s-rotate: ## re-issue the server certificates and update the Secrets in place (no restart)
 	@test -f dist/src/cli.js || npm run build --silent
-	K8S_NS=$(K8S_NS) K8S_CERTS=$(K8S_CERTS) K8S_SECRETS=$(K8S_SECRETS) sh deploy/k8s/secrets.sh --force
+	K8S_NS=$(K8S_NS) K8S_CERTS=$(K8S_CERTS) K8S_SECRETS=$(K8S_SECRETS) K8S_LAB_CERTS=$(K8S_LAB_CERTS) \
+	  K8S_LAB_SECRETS=$(K8S_LAB_SECRETS) sh deploy/k8s/secrets.sh --force $(k8s_secrets_args)
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) k8s-deploy
 	@echo "kubelet rewrites the mounted files within about a minute; the servers reload them"
 
@@ -70,10 +78,10 @@ $(K8S_BUILD)/kustomization.yaml: FORCE
 	  '    newTag: "$(TAG)"' >$@
 FORCE:
 
-k8s-render: $(if $(filter %tlsecho-ca,$(K8S_OVERLAY)),k8s-secrets) $(K8S_BUILD)/kustomization.yaml ## print the manifests that k8s-deploy applies
+k8s-render: $(if $(k8s_needs_secrets),k8s-secrets) $(K8S_BUILD)/kustomization.yaml ## print the manifests that k8s-deploy applies
 	@kubectl kustomize $(K8S_BUILD)
 
-k8s-deploy: $(if $(filter %tlsecho-ca,$(K8S_OVERLAY)),k8s-secrets) $(K8S_BUILD)/kustomization.yaml ## kubectl apply -k the overlay (K8S_OVERLAY) and wait until it is available
+k8s-deploy: $(if $(k8s_needs_secrets),k8s-secrets) $(K8S_BUILD)/kustomization.yaml ## kubectl apply -k the overlay (K8S_OVERLAY) and wait until it is available
 	$(KUBECTL) apply -k $(K8S_BUILD)
 	$(KUBECTL) -n $(K8S_NS) wait deployment --all --for=condition=Available --timeout=180s
 
@@ -94,3 +102,14 @@ k8s-up: ## cluster, images and deployment in one go (build the images first: mak
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) cluster-create
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) k8s-images
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) k8s-deploy
+
+K8S_LAB_OVERLAY := deploy/k8s/overlays/lab
+k8s-lab: ## the failure lab overlay (secrets.sh --lab), then the lab-check Job's verdict table and result
+	$(KUBECTL) -n $(K8S_NS) delete job lab-check --ignore-not-found --wait
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) k8s-deploy K8S_OVERLAY=$(K8S_LAB_OVERLAY)
+	@if $(KUBECTL) -n $(K8S_NS) wait job/lab-check --for=condition=complete --timeout=240s; then \
+	  $(KUBECTL) -n $(K8S_NS) logs job/lab-check; \
+	else \
+	  $(KUBECTL) -n $(K8S_NS) logs job/lab-check --tail=30 || true; \
+	  echo "k8s-lab: the lab-check Job did not complete: a wrong verdict, or the lab is not up (make k8s-status)" >&2; exit 1; \
+	fi
