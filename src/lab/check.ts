@@ -34,7 +34,15 @@ export async function labTargets(
   for (const kind of LAB_KINDS) {
     const name = `${kind}.${domain}`;
     const port = kind === 'tls12' ? ports.tls12 : ports.https;
-    const { address } = await resolve(name);
+    let address: string;
+    try {
+      ({ address } = await resolve(name));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new CommandError(
+        `cannot resolve ${name} (${code}): serve the lab's names in DNS (the demo's DNS, Compose's aliases), point --dns at a server that has them, or give --address`,
+      );
+    }
     targets.push({ kind, name, port, url: `https://${name}:${port}/`, address });
   }
   return targets;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { issueLab } from '../../src/ca/lab.js';
+import { startDnsServer } from '../../src/dns/server.js';
 import { LAB_KINDS } from '../../src/lab/names.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -100,6 +101,24 @@ describe('tlsecho lab check', () => {
       assert.match(row[kind]!, /connected \(exit 0\)\s+✘$/, kind);
     for (const kind of ['good', 'tls12', 'client-cert']) assert.match(row[kind]!, /✔$/, kind);
     assert.match(r.stdout, /6 of 9 verdicts wrong/);
+  });
+
+  it('names a lab name the DNS does not answer, in one line, and exits 1', async () => {
+    // A real DNS server whose zone lacks the lab's names: NXDOMAIN for each.
+    const dns = await startDnsServer({ host: '127.0.0.1', port: 0, zone: TEST_DOMAIN, records: {} });
+    try {
+      const r = await runCli(
+        ['lab', 'check', '--certs-path', pki.out, '--domain', TEST_DOMAIN, '--dns', dns.address],
+        { timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr.trim(),
+        `tlsecho lab: cannot resolve good.${TEST_DOMAIN} (ENOTFOUND): serve the lab's names in DNS (the demo's DNS, Compose's aliases), point --dns at a server that has them, or give --address`,
+      );
+    } finally {
+      await dns.close();
+    }
   });
 
   it('refuses a command without {url}, in one line', async () => {
