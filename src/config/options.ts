@@ -216,7 +216,9 @@ function readConfigFile(path: string, table: OptionTable): Record<string, unknow
 export function helpText(command: string, summary: string, usage: string, table: OptionTable): string {
   const rows: string[][] = [];
   for (const [name, o] of Object.entries(table)) {
-    const flag = o.kind === 'bool' ? `--[no-]${name}` : `--${name} ${placeholder(o)}`;
+    // A switch that is on by default is turned off with --no-<name>; say so where it matters.
+    const flag =
+      o.kind !== 'bool' ? `--${name} ${placeholder(o)}` : o.default === true ? `--[no-]${name}` : `--${name}`;
     const ev = envName(name, o);
     const def = o.default === undefined ? '' : ` [default: ${formatDefault(o)}]`;
     const choices = o.choices ? ` (${o.choices.join('|')})` : '';

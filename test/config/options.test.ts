@@ -69,6 +69,7 @@ describe('resolveOptions', () => {
     assert.equal(resolveOptions(on, ['--no-log'], { TLSECHO_LOG: 'true' }).values.log, false);
     assert.equal(resolveOptions(on, ['--log'], { TLSECHO_LOG: 'false' }).values.log, true);
     assert.match(helpText('x', 'x', 'x', on), /^ {2}--\[no-\]log +log \[default: true\]/m);
+    assert.match(helpText('x', 'x', 'x', on), /^ {2}--verbose +verbose \[default: false\]/m);
   });
 
   it('refuses a value after a switch instead of ignoring it (the command would run with the switch on)', async () => {
