@@ -11,7 +11,7 @@ const FIRST_REQUEST_GRACE_MS = 2000;
 
 export class Connection {
   /** The seed's echo line for this connection, built on first use. */
-  text: Buffer | undefined;
+  text: string | undefined;
   /** The request log's fields for this connection (client, SNI), formatted on first use. */
   logFields: string | undefined;
   /** The tlsecho_requests_total cells of this connection's server name, by `route status` (observe.ts). */

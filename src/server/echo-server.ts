@@ -152,9 +152,10 @@ export function createEchoServer(opts: {
       })
     : undefined;
   const pickListener = (capture: ClientHelloCapture) => {
+    if (!labListener) return listener;
     const hello = capture.hello();
     const sni = 'parsed' in hello ? hello.parsed.serverName?.toLowerCase() : undefined;
-    return labListener && sni !== undefined && lab?.byName.has(sni) ? labListener : listener;
+    return sni !== undefined && lab?.byName.has(sni) ? labListener : listener;
   };
   // tls12.<domain> of the lab: its own listener, since SNI cannot lower the version (lab-sites.ts).
   const tls12Listener =

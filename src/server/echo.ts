@@ -39,8 +39,8 @@ export function echoLine(f: ConnectionFacts): string {
 }
 
 /** The text form, built once per connection. */
-export function textBody(c: Connection): Buffer {
-  return (c.text ??= Buffer.from(`${echoLine(c.facts)}\n`));
+export function textBody(c: Connection): string {
+  return (c.text ??= `${echoLine(c.facts)}\n`);
 }
 
 export interface RequestDocument {
@@ -159,8 +159,8 @@ export function echoDocument(
   };
 }
 
-export function jsonBody(d: EchoDocument): Buffer {
-  return Buffer.from(`${JSON.stringify(d, null, 2)}\n`);
+export function jsonBody(d: EchoDocument): string {
+  return `${JSON.stringify(d, null, 2)}\n`;
 }
 
 export type Format = 'text' | 'json' | 'html';

@@ -121,7 +121,7 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     r: EchoRequest | undefined,
     start: number,
   ) => {
-    const headers = [...a.headers, 'content-length', String(a.body.length)];
+    const headers = [...a.headers, 'content-length', String(Buffer.byteLength(a.body))];
     const close = a.close === true || ctx.shuttingDown;
     if (close) headers.push('connection', 'close');
     res.writeHead(a.status, headers);

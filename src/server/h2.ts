@@ -62,7 +62,7 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
   const send = (stream: http2.ServerHttp2Stream, c: Connection, r: EchoRequest, a: Answer, start: number) => {
     if (stream.destroyed || stream.closed) return;
     stream.respond(
-      { ':status': a.status, ...headerObject(a.headers), 'content-length': a.body.length },
+      { ':status': a.status, ...headerObject(a.headers), 'content-length': Buffer.byteLength(a.body) },
       { endStream: r.method === 'HEAD' },
     );
     if (r.method !== 'HEAD') stream.end(a.body);

@@ -238,6 +238,6 @@ ${labSection(d)}<p><a href="/?format=json">This page as JSON</a> · <a href="/?f
 `;
 }
 
-export function htmlBody(d: EchoDocument): Buffer {
-  return Buffer.from(renderPage(d));
+export function htmlBody(d: EchoDocument): string {
+  return renderPage(d);
 }

@@ -12,7 +12,8 @@ export interface Answer {
   status: number;
   /** Header pairs, lowercase names, flat ([name, value, …]); content-length is added by the engine. */
   headers: readonly string[];
-  body: Buffer;
+  /** A string, so that node:http writes it with the head as one chunk (one TLS record). */
+  body: string;
   /** The metric label of the route that answered. */
   route: Route;
   /** HTTP/1: close the connection after this answer (the request was refused mid-way). */
@@ -35,23 +36,23 @@ const ECHO_HTML = [
   'no-referrer',
 ];
 
-const PONG: Answer = { status: 200, headers: TEXT, body: Buffer.from('pong\n'), route: '/ping' };
+const PONG: Answer = { status: 200, headers: TEXT, body: 'pong\n', route: '/ping' };
 const PING_NOT_ALLOWED: Answer = {
   status: 405,
   headers: [...TEXT, 'allow', 'GET, HEAD'],
-  body: Buffer.from('405 method not allowed: /ping answers GET and HEAD\n'),
+  body: '405 method not allowed: /ping answers GET and HEAD\n',
   route: '/ping',
 };
 const NOT_FOUND: Answer = {
   status: 404,
   headers: TEXT,
-  body: Buffer.from('404 not found: this server answers / (the echo, any method) and GET /ping\n'),
+  body: '404 not found: this server answers / (the echo, any method) and GET /ping\n',
   route: 'other',
 };
 
 /** A refusal with a one-line reason, for the engines' own checks (400, 413, 421, 501, …). */
 export function refusal(status: number, reason: string, close = true): Answer {
-  return { status, headers: TEXT, body: Buffer.from(`${status} ${reason}\n`), route: 'other', close };
+  return { status, headers: TEXT, body: `${status} ${reason}\n`, route: 'other', close };
 }
 
 export function tooLarge(maxBodySize: number): Answer {

@@ -57,65 +57,68 @@ export function captureClientHello(
   socket: Socket,
   options: CaptureOptions = {},
 ): Promise<ClientHelloCapture> {
+  return new Promise((resolve) => capture(socket, options, resolve));
+}
+
+/** captureClientHello with a callback, called synchronously at the end: no promise per connection. */
+function capture(socket: Socket, options: CaptureOptions, resolve: (c: ClientHelloCapture) => void): void {
   const started = performance.now();
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let done = false;
-    let framing: Framing | undefined;
-    const finish = (status: CaptureStatus, reason?: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.removeListener('readable', onReadable);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('error', onError);
-      socket.removeListener('close', onEnd);
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-      // After 'end' or an error the stream refuses unshift; the connection is over anyway.
-      const handedBack = status !== 'closed' && !socket.destroyed && !socket.readableEnded;
-      if (handedBack && bytes.length) socket.unshift(bytes);
-      let parsed: ClientHelloResult | undefined;
-      resolve({
-        status,
-        ...(reason === undefined ? {} : { reason }),
-        bytes,
-        handedBack,
-        waitedMs: performance.now() - started,
-        hello: () =>
-          (parsed ??=
-            status === 'complete' && framing ? parseFramed(framing, bytes) : { unparsed: reason ?? status }),
-      });
-    };
-    const onReadable = () => {
-      let chunk: Buffer | null;
-      while (!done && (chunk = socket.read() as Buffer | null) !== null) {
-        chunks.push(chunk);
-        length += chunk.length;
-        // Joined once per read and kept joined, so finish() has nothing left to copy.
-        if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks, length));
-        const f = frameClientHello(chunks[0]!);
-        if (f.status === 'complete') {
-          framing = f;
-          finish('complete');
-        } else if (f.status !== 'need_more') finish(f.status, f.reason);
-      }
-    };
-    const onEnd = () =>
-      finish('closed', `the client closed after ${length} bytes, before a complete ClientHello`);
-    const onError = (err: Error) => finish('closed', `socket error after ${length} bytes: ${err.message}`);
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const timer = setTimeout(
-      () => finish('timeout', `no complete ClientHello within ${timeoutMs} ms (${length} bytes read)`),
-      timeoutMs,
-    );
-    socket.on('readable', onReadable);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onEnd);
-    // A socket accepted with pauseOnConnect has not started reading; 'readable' needs it to.
-    if (!done) socket.read(0);
-  });
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  let framing: Framing | undefined;
+  const finish = (status: CaptureStatus, reason?: string) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    socket.removeListener('readable', onReadable);
+    socket.removeListener('end', onEnd);
+    socket.removeListener('error', onError);
+    socket.removeListener('close', onEnd);
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+    // After 'end' or an error the stream refuses unshift; the connection is over anyway.
+    const handedBack = status !== 'closed' && !socket.destroyed && !socket.readableEnded;
+    if (handedBack && bytes.length) socket.unshift(bytes);
+    let parsed: ClientHelloResult | undefined;
+    resolve({
+      status,
+      ...(reason === undefined ? {} : { reason }),
+      bytes,
+      handedBack,
+      waitedMs: performance.now() - started,
+      hello: () =>
+        (parsed ??=
+          status === 'complete' && framing ? parseFramed(framing, bytes) : { unparsed: reason ?? status }),
+    });
+  };
+  const onReadable = () => {
+    let chunk: Buffer | null;
+    while (!done && (chunk = socket.read() as Buffer | null) !== null) {
+      chunks.push(chunk);
+      length += chunk.length;
+      // Joined once per read and kept joined, so finish() has nothing left to copy.
+      if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks, length));
+      const f = frameClientHello(chunks[0]!);
+      if (f.status === 'complete') {
+        framing = f;
+        finish('complete');
+      } else if (f.status !== 'need_more') finish(f.status, f.reason);
+    }
+  };
+  const onEnd = () =>
+    finish('closed', `the client closed after ${length} bytes, before a complete ClientHello`);
+  const onError = (err: Error) => finish('closed', `socket error after ${length} bytes: ${err.message}`);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timer = setTimeout(
+    () => finish('timeout', `no complete ClientHello within ${timeoutMs} ms (${length} bytes read)`),
+    timeoutMs,
+  );
+  socket.on('readable', onReadable);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', onEnd);
+  // A socket accepted with pauseOnConnect has not started reading; 'readable' needs it to.
+  if (!done) socket.read(0);
 }
 
 // Keyed on the TCP socket, which the TLSSocket keeps as its parent for as long as it lives.
@@ -150,14 +153,14 @@ export function listenWithClientHello(
 ): Server {
   const pick = typeof tlsServer === 'function' ? tlsServer : () => tlsServer;
   return createServer({ ...options.server, pauseOnConnect: true }, (socket) => {
-    void captureClientHello(socket, options).then((capture) => {
-      const go = options.onCapture?.(capture, socket);
-      if (!capture.handedBack || go === false) {
+    capture(socket, options, (c) => {
+      const go = options.onCapture?.(c, socket);
+      if (!c.handedBack || go === false) {
         socket.destroy();
         return;
       }
-      captures.set(socket, capture);
-      pick(capture).emit('connection', socket);
+      captures.set(socket, c);
+      pick(c).emit('connection', socket);
     });
   });
 }

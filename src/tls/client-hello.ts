@@ -183,7 +183,11 @@ export function parseFramed(framing: Framing, bytes: Uint8Array): ClientHelloRes
 
 class Malformed extends Error {}
 
-/** A cursor over [pos, end) that refuses to read past end. */
+/**
+ * A cursor over [pos, end) that refuses to read past end. Field names are only for the error
+ * message, so a name that must be built (an extension's code) is passed as a code and formatted
+ * only when something is wrong: the parse runs once per connection.
+ */
 class Reader {
   constructor(
     private readonly buf: Buffer,
@@ -194,51 +198,67 @@ class Reader {
   get left(): number {
     return this.end - this.pos;
   }
-  private need(n: number, field: string): void {
-    if (n > this.left) throw new Malformed(`${this.what}: ${field} needs ${n} bytes, ${this.left} left`);
+  private need(n: number, field: string, code: number): void {
+    if (n > this.left)
+      throw new Malformed(`${this.what}: ${fieldName(field, code)} needs ${n} bytes, ${this.left} left`);
   }
   u8(field: string): number {
-    this.need(1, field);
+    this.need(1, field, -1);
     return this.buf[this.pos++]!;
   }
   u16(field: string): number {
-    this.need(2, field);
-    const v = this.buf.readUInt16BE(this.pos);
+    this.need(2, field, -1);
+    const v = (this.buf[this.pos]! << 8) | this.buf[this.pos + 1]!;
     this.pos += 2;
     return v;
   }
   bytes(n: number, field: string): Buffer {
-    this.need(n, field);
+    this.need(n, field, -1);
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
   }
+  /** Moves past `n` bytes that are not kept. */
+  skip(n: number, field: string): void {
+    this.need(n, field, -1);
+    this.pos += n;
+  }
   /** A sub-reader over a vector with a `size`-byte length prefix (RFC 8446 3.4). */
-  vector(size: 1 | 2, field: string, min = 0): Reader {
-    const n = size === 1 ? this.u8(`${field} length`) : this.u16(`${field} length`);
-    if (n < min) throw new Malformed(`${this.what}: ${field} is ${n} bytes, at least ${min} required`);
-    this.need(n, field);
+  vector(size: 1 | 2, field: string, min = 0, code = -1): Reader {
+    this.need(size, field, code);
+    const n = size === 1 ? this.buf[this.pos]! : (this.buf[this.pos]! << 8) | this.buf[this.pos + 1]!;
+    this.pos += size;
+    if (n < min)
+      throw new Malformed(`${this.what}: ${fieldName(field, code)} is ${n} bytes, at least ${min} required`);
+    this.need(n, field, code);
     const r = new Reader(this.buf, this.pos, this.pos + n, this.what);
     this.pos += n;
     return r;
   }
-  done(field: string): void {
-    if (this.left !== 0) throw new Malformed(`${this.what}: ${this.left} stray bytes after ${field}`);
+  done(field: string, code = -1): void {
+    if (this.left !== 0)
+      throw new Malformed(`${this.what}: ${this.left} stray bytes after ${fieldName(field, code)}`);
   }
   /** A whole vector of u16 values with a `size`-byte length, which must be even and non-empty. */
   u16s(size: 1 | 2, field: string): number[] {
     const r = this.vector(size, field, 2);
     if (r.left % 2) throw new Malformed(`${this.what}: ${field} has an odd length`);
-    const out: number[] = [];
-    while (r.left) out.push(r.u16(field));
+    const out = new Array<number>(r.left / 2);
+    const buf = this.buf;
+    for (let i = 0, p = r.pos; i < out.length; i++, p += 2) out[i] = (buf[p]! << 8) | buf[p + 1]!;
     return out;
   }
   u8s(field: string): number[] {
     const r = this.vector(1, field, 1);
-    const out: number[] = [];
-    while (r.left) out.push(r.u8(field));
+    const out = new Array<number>(r.left);
+    for (let i = 0; i < out.length; i++) out[i] = this.buf[r.pos + i]!;
     return out;
   }
+}
+
+/** "extension 0x002b" for an extension's code, the bare field name otherwise. */
+function fieldName(field: string, code: number): string {
+  return code < 0 ? field : `${field} 0x${code.toString(16).padStart(4, '0')}`;
 }
 
 function parseMessage(message: Buffer, raw: Uint8Array): ClientHello {
@@ -246,11 +266,10 @@ function parseMessage(message: Buffer, raw: Uint8Array): ClientHello {
   const legacyVersion = r.u16('legacy_version');
   if (legacyVersion >> 8 !== 0x03)
     throw new Malformed(`ClientHello: legacy_version 0x${legacyVersion.toString(16)}`);
-  r.bytes(32, 'random'); // random: never shown, nothing to keep
+  r.skip(32, 'random'); // random: never shown, nothing to keep
   const sid = r.vector(1, 'legacy_session_id');
   if (sid.left > 32) throw new Malformed(`ClientHello: legacy_session_id of ${sid.left} bytes, at most 32`);
   const sessionIdLength = sid.left;
-  sid.bytes(sid.left, 'legacy_session_id');
   const cipherSuites = r.u16s(2, 'cipher_suites');
   const compressionMethods = r.u8s('legacy_compression_methods');
   const hello: ClientHello = {
@@ -271,9 +290,8 @@ function parseMessage(message: Buffer, raw: Uint8Array): ClientHello {
   const seen = new Set<number>();
   while (exts.left) {
     const type = exts.u16('extension type');
-    const body = exts.vector(2, `extension 0x${type.toString(16).padStart(4, '0')}`);
-    if (seen.has(type))
-      throw new Malformed(`ClientHello: extension 0x${type.toString(16).padStart(4, '0')} sent twice`);
+    const body = exts.vector(2, 'extension', 0, type);
+    if (seen.has(type)) throw new Malformed(`ClientHello: ${fieldName('extension', type)} sent twice`);
     seen.add(type);
     hello.extensions.push({ type, length: body.left });
     readExtension(hello, type, body);
@@ -342,7 +360,7 @@ function readExtension(hello: ClientHello, type: number, d: Reader): void {
         const group = list.u16('key_share group');
         const key = list.vector(2, 'key_exchange', 1);
         hello.keyShares.push({ group, keyLength: key.left });
-        key.bytes(key.left, 'key_exchange');
+        key.skip(key.left, 'key_exchange');
       }
       break;
     }
@@ -351,15 +369,15 @@ function readExtension(hello: ClientHello, type: number, d: Reader): void {
       let n = 0;
       while (ids.left) {
         const id = ids.vector(2, 'PSK identity', 1);
-        id.bytes(id.left, 'PSK identity');
-        ids.bytes(4, 'obfuscated_ticket_age');
+        id.skip(id.left, 'PSK identity');
+        ids.skip(4, 'obfuscated_ticket_age');
         n++;
       }
       const binders = d.vector(2, 'PSK binders', 33);
       let b = 0;
       while (binders.left) {
         const binder = binders.vector(1, 'PSK binder', 32);
-        binder.bytes(binder.left, 'PSK binder');
+        binder.skip(binder.left, 'PSK binder');
         b++;
       }
       if (b !== n) throw new Malformed(`ClientHello: ${n} PSK identities but ${b} binders`);
@@ -368,13 +386,13 @@ function readExtension(hello: ClientHello, type: number, d: Reader): void {
     }
     case 0x0023:
       hello.sessionTicketLength = d.left;
-      d.bytes(d.left, 'session_ticket');
+      d.skip(d.left, 'session_ticket');
       break;
     case 0xfe0d: {
       const kind = d.u8('ECHClientHello type');
       if (kind > 1) throw new Malformed(`ClientHello: ECHClientHello type ${kind}`);
       hello.ech = kind === 0 ? 'outer' : 'inner';
-      d.bytes(d.left, 'encrypted_client_hello');
+      d.skip(d.left, 'encrypted_client_hello');
       break;
     }
     case 0x002a:
@@ -382,9 +400,9 @@ function readExtension(hello: ClientHello, type: number, d: Reader): void {
       break;
     default:
       // Unknown or not interpreted: its type and length are recorded, its content skipped.
-      d.bytes(d.left, 'extension_data');
+      d.skip(d.left, 'extension_data');
   }
-  d.done(`extension 0x${type.toString(16).padStart(4, '0')}`);
+  d.done('extension', type);
 }
 
 function hex2(n: number): string {
