@@ -3,7 +3,6 @@
 // as two processes like two Compose services, the client bootstrapping trust from /root_ca with
 // the fingerprint pin and resolving the three names through the DNS server.
 import { issueLab } from '../ca/lab.js';
-import { labNames } from '../lab/names.js';
 import { defineCommand } from '../command.js';
 import { CommandError } from '../config/errors.js';
 import { opt } from '../config/options.js';
@@ -47,7 +46,8 @@ export const command = defineCommand({
     say(certs.note);
     // The failure lab (docs/lab.md): issued once, then reused; its names resolve like the others.
     const lab = await issueLab({ out: o['certs-path'], domain: o.domain });
-    say(`failure lab in ${lab.dir}: ${labNames(o.domain).join(', ')}`);
+    say(`failure lab in ${lab.dir}: ${lab.names.map((n) => n.name).join(', ')}`);
+    for (const s of lab.skipped) say(`failure lab: no ${s.name}: ${s.why}`);
     say(`root CA SHA-256 fingerprint ${certs.fingerprint.colon}`);
 
     let dns: DnsServer | undefined;
@@ -69,7 +69,7 @@ export const command = defineCommand({
         host: HOST,
         port: o['dns-port'],
         zone: o.domain,
-        records: Object.fromEntries([...names, ...labNames(o.domain)].map((n) => [n, [HOST]])),
+        records: Object.fromEntries([...names, ...lab.names.map((n) => n.name)].map((n) => [n, [HOST]])),
         onQuery: (q) => process.stdout.write(`${prefixed('dns')}${formatQuery(q)}\n`),
       }).catch((err: Error) => {
         throw new CommandError(err.message);

@@ -34,6 +34,10 @@ describe('tlsecho demo', () => {
       existsSync(join(certs, 'minica.pem')) && existsSync(join(certs, 'server1.tlsecho.test', 'key.pem')),
     );
     assert.match(r.stdout, /^demo {3}\| created a root CA and issued/m);
+    // The demo's minica-style root (pathlen:0) gets no incomplete-chain: said, not announced.
+    assert.match(r.stdout, /^demo {3}\| failure lab in .*: good\.tlsecho\.test, expired\.tlsecho\.test, /m);
+    assert.doesNotMatch(r.stdout, /failure lab in .*incomplete-chain/);
+    assert.match(r.stdout, /^demo {3}\| failure lab: no incomplete-chain\.tlsecho\.test: .*--intermediate/m);
     assert.match(r.stdout, /^server \| .*\bready\b/m);
     assert.match(r.stdout, /^client \| .* trusting root CA .* \(matches --ca-fingerprint\)$/m);
     const answers = r.stdout.match(
