@@ -124,6 +124,8 @@ describe('Chromium with the root installed by tlsecho ca install', { skip }, () 
           /net::ERR_CERT_AUTHORITY_INVALID/,
         );
       }
+      // The error page is still being committed right after the rejection; a screenshot then fails.
+      await page.waitForLoadState('load');
       await page.screenshot({ path: artifact('chromium-untrusted.png') });
     } finally {
       await browser.close();
