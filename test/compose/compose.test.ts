@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
 import { tempDir } from '../helpers/pki.js';
 import { skipUnless } from '../helpers/requirements.js';
-import { ComposeProject, check, dockerMissing, exec, pathWithout, waitFor } from './docker.js';
+import { ComposeProject, check, composeEnv, dockerMissing, exec, pathWithout, waitFor } from './docker.js';
 
 const skip = skipUnless('DOCKER', dockerMissing());
 const DOMAIN = 'e2e.test';
@@ -25,18 +25,13 @@ describe('Docker Compose stack', { skip, timeout: 10 * 60_000 }, () => {
   };
   const tmp = tempDir('tlsecho-compose-');
   const certs = join(tmp.dir, 'certs');
-  const env: NodeJS.ProcessEnv = {
+  const env = composeEnv(certs, DOMAIN, {
     PATH: pathWithout(['setfacl', 'getfacl'], join(tmp.dir, 'bin')),
-    MX_domain: DOMAIN,
-    MX_certspath: certs,
-    MX_certfile: join(certs, `server1.${DOMAIN}`, 'cert.pem'),
-    MX_keyfile: join(certs, `server1.${DOMAIN}`, 'key.pem'),
-    MX_cafile: join(certs, 'minica.pem'),
     // ephemeral loopback ports, so parallel runs and a user's stack do not collide
     TLSECHO_PUBLISH_HTTPS: '127.0.0.1:',
     TLSECHO_PUBLISH_HTTP: '127.0.0.1:',
     ...images,
-  };
+  });
   const projects: ComposeProject[] = [];
   const project = (suffix: string, extra: NodeJS.ProcessEnv = {}, overrides: string[] = []) => {
     const p = new ComposeProject(`tlsecho-${suffix}-${id}`, { ...env, ...extra }, overrides);

@@ -120,3 +120,19 @@ export class ComposeProject {
     await this.run(['down', '-v', '--remove-orphans', '-t', '5'], 120_000);
   }
 }
+
+/**
+ * The `.env` variables compose.yaml needs for a certificate folder made by `tlsecho ca` under
+ * `domain` (server1's pair and the root), with `extra` on top (images, ports, PATH).
+ */
+export function composeEnv(certs: string, domain: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    HOME: process.env.HOME,
+    MX_domain: domain,
+    MX_certspath: certs,
+    MX_certfile: join(certs, `server1.${domain}`, 'cert.pem'),
+    MX_keyfile: join(certs, `server1.${domain}`, 'key.pem'),
+    MX_cafile: join(certs, 'minica.pem'),
+    ...extra,
+  };
+}

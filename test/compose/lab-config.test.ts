@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { labNames } from '../../src/lab/names.js';
 import { tempDir } from '../helpers/pki.js';
 import { skipUnless } from '../helpers/requirements.js';
-import { check, ROOT } from './docker.js';
+import { check, composeEnv, ROOT } from './docker.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Service = Record<string, any>;
@@ -66,15 +66,7 @@ async function renderCompose(env: NodeJS.ProcessEnv) {
 describe('compose.yaml: the lab profile, rendered', { skip: skipUnless('DOCKER', composeMissing()) }, () => {
   const tmp = tempDir('tlsecho-compose-config-');
   const certs = join(tmp.dir, 'certs');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    MX_domain: DOMAIN,
-    MX_certspath: certs,
-    MX_certfile: join(certs, `server1.${DOMAIN}`, 'cert.pem'),
-    MX_keyfile: join(certs, `server1.${DOMAIN}`, 'key.pem'),
-    MX_cafile: join(certs, 'minica.pem'),
-  };
+  const env = composeEnv(certs, DOMAIN, { PATH: process.env.PATH });
   let services: Record<string, Service>;
   let rendered: Awaited<ReturnType<typeof renderCompose>>;
   before(async () => {

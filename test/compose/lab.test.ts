@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { labNames } from '../../src/lab/names.js';
 import { tempDir } from '../helpers/pki.js';
 import { skipUnless } from '../helpers/requirements.js';
-import { ComposeProject, check, dockerMissing, exec, pathWithout } from './docker.js';
+import { ComposeProject, check, composeEnv, dockerMissing, exec, pathWithout } from './docker.js';
 
 const skip = skipUnless('DOCKER', dockerMissing());
 const DOMAIN = 'lab.test';
@@ -30,18 +30,13 @@ describe('Docker Compose: the lab profile', { skip, timeout: 10 * 60_000 }, () =
     TLSECHO_CLIENT_IMAGE: `tlsecho-client:${tag}`,
   };
   const tmp = tempDir('tlsecho-compose-lab-');
-  const envFor = (certs: string): NodeJS.ProcessEnv => ({
-    PATH: pathWithout(['setfacl', 'getfacl'], join(tmp.dir, 'bin')),
-    HOME: process.env.HOME,
-    MX_domain: DOMAIN,
-    MX_certspath: certs,
-    MX_certfile: join(certs, `server1.${DOMAIN}`, 'cert.pem'),
-    MX_keyfile: join(certs, `server1.${DOMAIN}`, 'key.pem'),
-    MX_cafile: join(certs, 'minica.pem'),
-    TLSECHO_PUBLISH_HTTPS: '127.0.0.1:',
-    TLSECHO_PUBLISH_HTTP: '127.0.0.1:',
-    ...images,
-  });
+  const envFor = (certs: string): NodeJS.ProcessEnv =>
+    composeEnv(certs, DOMAIN, {
+      PATH: pathWithout(['setfacl', 'getfacl'], join(tmp.dir, 'bin')),
+      TLSECHO_PUBLISH_HTTPS: '127.0.0.1:',
+      TLSECHO_PUBLISH_HTTP: '127.0.0.1:',
+      ...images,
+    });
   const minica = envFor(join(tmp.dir, 'certs'));
   const twoTier = envFor(join(tmp.dir, 'certs-two-tier'));
   const projects: ComposeProject[] = [];
