@@ -31,16 +31,21 @@ export function defineCommand<T extends OptionTable>(spec: {
         );
         return 0;
       }
-      if (!spec.positionals && positionals.length) throw new UsageError(unexpected(argv, positionals[0]!));
+      if (!spec.positionals && positionals.length)
+        throw new UsageError(unexpected(argv, positionals[0]!, spec.options));
       return spec.action(values, positionals);
     },
   };
 }
 
 /** The line for a stray argument; `--switch false` is the likely slip, so it names the fix. */
-function unexpected(argv: readonly string[], arg: string): string {
-  const before = argv[argv.indexOf(arg) - 1];
-  if (/^(true|false)$/i.test(arg) && before?.startsWith('--'))
-    return `unexpected argument '${arg}': ${before} is a switch and takes no value; write ${arg.toLowerCase() === 'false' ? `--no-${before.slice(2)}` : before} instead`;
+function unexpected(argv: readonly string[], arg: string, options: OptionTable): string {
+  // The stray word right after a switch of this command (not an option's value that happens to match).
+  const i = argv.findIndex((a, j) => a === arg && options[argv[j - 1]?.slice(2) ?? '']?.kind === 'bool');
+  if (i > 0 && /^(true|false)$/i.test(arg)) {
+    const flag = argv[i - 1]!;
+    const fix = arg.toLowerCase() === 'false' ? `--no-${flag.slice(2)}` : flag;
+    return `unexpected argument '${arg}': ${flag} is a switch and takes no value; write ${fix} instead`;
+  }
   return `unexpected argument '${arg}' (run with --help for the options)`;
 }

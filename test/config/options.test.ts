@@ -81,6 +81,17 @@ describe('resolveOptions', () => {
         e.message ===
           "unexpected argument 'false': --access-log is a switch and takes no value; write --no-access-log instead",
     );
+    // The same word as an option's value first: the message still names the switch.
+    await assert.rejects(
+      serverCommand.run(
+        ['--host', 'false', '--access-log', 'false', '--cert-file', '/nonexistent/cert.pem'],
+        {},
+      ),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message ===
+          "unexpected argument 'false': --access-log is a switch and takes no value; write --no-access-log instead",
+    );
     await assert.rejects(
       serverCommand.run(['extra', '--cert-file', '/nonexistent/cert.pem'], {}),
       (e: unknown) =>
