@@ -50,20 +50,26 @@ describe('real clients through captureClientHello', () => {
     return out;
   }
 
+  /** openssl s_client to the server as localhost, verifying against the test root, plus `extra`. */
+  const sClient = (extra: string[]) =>
+    runProcess('openssl', [
+      's_client',
+      '-connect',
+      `127.0.0.1:${server.port}`,
+      '-servername',
+      'localhost',
+      '-CAfile',
+      pki.root.cert,
+      '-verify_return_error',
+      ...extra,
+    ]);
+
   it(
     'openssl s_client: -groups, -ciphersuites, -cipher, -sigalgs and -alpn found back exactly',
     { skip: skipUnless('TOOLS', noOpenssl) },
     async () => {
       const seen = await connections(2, async () => {
-        const r = await runProcess('openssl', [
-          's_client',
-          '-connect',
-          `127.0.0.1:${server.port}`,
-          '-servername',
-          'localhost',
-          '-CAfile',
-          pki.root.cert,
-          '-verify_return_error',
+        const r = await sClient([
           '-groups',
           'P-384:X25519:P-256',
           '-ciphersuites',
@@ -108,15 +114,7 @@ describe('real clients through captureClientHello', () => {
     { skip: skipUnless('TOOLS', noOpenssl) },
     async () => {
       const [s] = await connections(1, async () => {
-        const r = await runProcess('openssl', [
-          's_client',
-          '-connect',
-          `127.0.0.1:${server.port}`,
-          '-servername',
-          'localhost',
-          '-CAfile',
-          pki.root.cert,
-          '-verify_return_error',
+        const r = await sClient([
           '-max_send_frag',
           '512',
           // Forty ALPN names make the ClientHello longer than one 512-byte record.
