@@ -7,6 +7,7 @@ import {
   type IssueRequest,
   type IssueResult,
 } from '../../src/ca/api.js';
+import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
 import { issueLeaf } from '../../src/ca/issue.js';
 import { tempDir as sandboxDir } from '../../src/util/sandbox.js';
 
@@ -58,4 +59,13 @@ export async function issueUncheckedLeaf(
   assert.equal(ca.pending.length, 0, `no CA in ${out} yet`);
   const leaf = await issueLeaf({ issuer: ca.issuer, dnsNames, ipAddresses, usage: 'server' });
   return { certPem: [leaf.certPem, ...ca.chain].join(''), keyPem: leaf.keyPem };
+}
+
+/**
+ * What `tlsecho ca --force` does to a running server's pair: a new leaf and key for `dnsNames`
+ * (and 127.0.0.1) into the same files. Returns the new leaf's SHA-256 fingerprint (colon form).
+ */
+export async function reissueServer(pki: TestPki, dnsNames: string[]): Promise<string> {
+  await issueCertificates({ out: pki.out, dnsNames, ipAddresses: ['127.0.0.1'], force: true });
+  return fingerprintOfPem(readFileSync(pki.server!.cert, 'utf8')).colon;
 }

@@ -5,10 +5,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { issueCertificates } from '../../src/ca/api.js';
 import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
 import type { RunningServer } from '../../src/server/index.js';
-import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
+import { makePki, reissueServer, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { startWithPki } from '../helpers/server.js';
 import { h2Session, httpGet, metricValue } from './requests.js';
 
@@ -72,13 +71,7 @@ describe('HTTP/2: mutual TLS, rotation and metrics', () => {
 
   it('gives new h2 sessions a re-issued certificate without restart', async () => {
     const first = await h2Json(server.httpsPort, pki.caPem, client());
-    await issueCertificates({
-      out: pki.out,
-      dnsNames: [NAME, 'localhost'],
-      ipAddresses: ['127.0.0.1'],
-      force: true,
-    });
-    const renewed = fingerprintOfPem(readFileSync(pki.server!.cert, 'utf8')).colon;
+    const renewed = await reissueServer(pki, [NAME, 'localhost']);
     assert.notEqual(first.fingerprint, renewed);
     let seen = first.fingerprint;
     for (let i = 0; i < 40 && seen !== renewed; i++) {

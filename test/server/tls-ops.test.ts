@@ -8,7 +8,7 @@ import { issueCertificates } from '../../src/ca/api.js';
 import { fingerprintOfPem } from '../../src/ca/fingerprint.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { startWithPki } from '../helpers/server.js';
-import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
+import { makePki, reissueServer, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
 import { httpGet, httpsGet, metricValue } from './requests.js';
 
 const NAME = `server1.${TEST_DOMAIN}`;
@@ -48,13 +48,7 @@ describe('certificate rotation', () => {
     const before = await served();
     assert.equal(before, fingerprintOfPem(pki.certPem).colon);
     // What `tlsecho ca --force` does: new leaf and key into the same files.
-    await issueCertificates({
-      out: pki.out,
-      dnsNames: [NAME, 'localhost'],
-      ipAddresses: ['127.0.0.1'],
-      force: true,
-    });
-    const renewed = fingerprintOfPem(readFileSync(pki.server!.cert, 'utf8')).colon;
+    const renewed = await reissueServer(pki, [NAME, 'localhost']);
     assert.notEqual(renewed, before);
     await eventually(async () => (await served()) === renewed, 'the renewed certificate');
     assert.equal((await reloads()).applied, applied + 1);
