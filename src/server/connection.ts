@@ -6,6 +6,8 @@ import type { ClientHelloCapture } from '../tls/capture.js';
 import type { HandshakeReport } from '../tls/report.js';
 import type { ConnectionFacts } from './facts.js';
 import type { CounterCell } from './metrics.js';
+import type { Served } from './state.js';
+import type { OutgoingHttpHeaders } from 'node:http2';
 
 const FIRST_REQUEST_GRACE_MS = 2000;
 
@@ -16,11 +18,20 @@ export class Connection {
   logFields: string | undefined;
   /** The tlsecho_requests_total cells of this connection's server name, by `route status` (observe.ts). */
   requestCells: Map<string, CounterCell> | undefined;
-  /** HTTP/1: requests received whose answer is not yet written. */
+  /** Requests (HTTP/2: streams) received whose answer is not yet written. */
   active = 0;
-  /** HTTP/1: when the connection last became idle after an answer (ms since epoch); 0 before. */
+  /** When the connection last became idle after an answer (performance.now()); 0 before. */
   idleSince = 0;
-  readonly openedAt = Date.now();
+  readonly openedAt = performance.now();
+  /** HTTP/1: the last Host value that passed validHost(). */
+  validHost: string | undefined;
+  /** The request log's message and the requests_total cell of the last answer (observe.ts). */
+  last: { method: string; path: string; status: number; msg: string; cell: CounterCell } | undefined;
+
+  /** HTTP/2: the last `:authority` found covered by the certificate, and by which (h2.ts). */
+  covered: { host: string; served: Served } | undefined;
+  /** HTTP/2: the last answer's header object for respond() (h2.ts). */
+  h2Head: { list: readonly string[]; status: number; length: number; head: OutgoingHttpHeaders } | undefined;
 
   /** The echo's handshake section (offered next to chosen), built on first use. */
   handshake: HandshakeReport | undefined;
@@ -32,7 +43,7 @@ export class Connection {
   ) {}
 
   /**
-   * Since when nothing has been asked of this connection (ms since epoch), or 0 while busy. A new
+   * Since when nothing has been asked of this connection (performance.now(), or 0 while busy. A new
    * connection counts as quiet only from FIRST_REQUEST_GRACE_MS after it opened: its first request
    * follows the handshake, and on a loaded machine that can take longer than a reused
    * connection's next request (browsers' unused preconnections are still closed soon).

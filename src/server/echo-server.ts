@@ -351,6 +351,7 @@ export function createEchoServer(opts: {
         draining: () => (ctx.shuttingDown = true),
       });
       h1.dispose();
+      h2.dispose();
       await keylog?.close();
       return clean;
     },

@@ -126,7 +126,11 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     if (close) headers.push('connection', 'close');
     res.writeHead(a.status, headers);
     res.end(req.method === 'HEAD' ? undefined : a.body);
-    observe(c, req.method ?? 'UNKNOWN', r?.path ?? req.url ?? '', a.status, a.route, start);
+    const end = performance.now();
+    // Idle from the moment its last answer is handed to node:http (a listener on the answer's
+    // 'finish' per request cost more than the rest of this bookkeeping together).
+    if (--c.active === 0) c.idleSince = end;
+    observe(c, req.method ?? 'UNKNOWN', r?.path ?? req.url ?? '', a.status, a.route, start, end);
     if (a.close) lingerAndClose(req);
   };
 
@@ -136,9 +140,6 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     const c = conns.get(socket);
     if (!c) return void socket.destroy(); // cannot happen: every socket came through serve()
     c.active++;
-    res.once('finish', () => {
-      if (--c.active === 0) c.idleSince = Date.now();
-    });
 
     const refuse = (status: number, reason: string) =>
       send(c, req, res, refusal(status, reason), undefined, start);
@@ -155,7 +156,10 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     if (hosts === 0 && req.httpVersionMinor === 1)
       return refuse(400, 'Bad Request: HTTP/1.1 requires a Host header');
     const host = req.headers.host;
-    if (host !== undefined && !validHost(host)) return refuse(400, 'Bad Request: invalid Host header');
+    if (host !== undefined && host !== c.validHost) {
+      if (!validHost(host)) return refuse(400, 'Bad Request: invalid Host header');
+      c.validHost = host; // a keep-alive client sends the same Host again: checked once
+    }
 
     const target = parseTarget(req.url ?? '/');
     const request: EchoRequest = {
@@ -207,7 +211,7 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
   // One timer for every connection's keep-alive timeout, like node:http's own checking interval.
   const every = Math.max(100, Math.min(1000, Math.floor(s.keepAliveTimeoutMs / 4) || 1000));
   const sweep = setInterval(() => {
-    const now = Date.now();
+    const now = performance.now();
     if (s.keepAliveTimeoutMs > 0)
       for (const [socket, c] of conns)
         if (c.active === 0 && c.idleSince !== 0 && now - c.idleSince > s.keepAliveTimeoutMs)
@@ -222,7 +226,7 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
       server.emit('connection', socket);
     },
     closeQuiet(quietMs) {
-      const now = Date.now();
+      const now = performance.now();
       for (const [socket, c] of conns) {
         const since = c.quietSince();
         if (since !== 0 && now - since >= quietMs) closeSocket(socket);

@@ -24,6 +24,8 @@ export interface H2Engine {
   /** GOAWAY to every session: no new streams, open ones finish (graceful stop). */
   closeGracefully(): void;
   closeAll(): void;
+  /** Stops the engine's timer once its sessions are gone. */
+  dispose(): void;
   readonly open: number;
 }
 
@@ -38,6 +40,23 @@ function headerObject(pairs: readonly string[]): Record<string, string> {
   }
   return o;
 }
+
+/**
+ * The header object of an answer for `respond()` (which copies it): the connection's last one
+ * again while the answer's status, header list and length stay the same, as a keep-alive
+ * client's answers mostly do.
+ */
+function responseHead(c: Connection, a: Answer, length: number): http2.OutgoingHttpHeaders {
+  const last = c.h2Head;
+  if (last !== undefined && last.list === a.headers && last.status === a.status && last.length === length)
+    return last.head;
+  const head = { ':status': a.status, ...headerObject(a.headers), 'content-length': length };
+  c.h2Head = { list: a.headers, status: a.status, length, head };
+  return head;
+}
+
+const END_STREAM = { endStream: true };
+const MORE = { endStream: false };
 
 export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
   const s = ctx.settings;
@@ -55,18 +74,33 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
     pending = undefined;
     session.once('close', () => sessions.delete(session));
     session.on('error', () => {}); // protocol errors end the session; nghttp2 sent the GOAWAY
-    if (s.keepAliveTimeoutMs > 0) session.setTimeout(s.keepAliveTimeoutMs, () => session.close());
     if (ctx.shuttingDown) session.close();
   });
 
-  const send = (stream: http2.ServerHttp2Stream, c: Connection, r: EchoRequest, a: Answer, start: number) => {
+  // Idle sessions (no stream open, none begun for --keep-alive-timeout) end with GOAWAY, found by
+  // one timer for all, as HTTP/1's are: session.setTimeout() would refresh a timer on every frame.
+  const every = Math.max(100, Math.min(1000, Math.floor(s.keepAliveTimeoutMs / 4) || 1000));
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    if (s.keepAliveTimeoutMs > 0)
+      for (const [session, c] of sessions)
+        if (c.active === 0 && now - (c.idleSince || c.openedAt) > s.keepAliveTimeoutMs && !session.closed)
+          session.close();
+  }, every).unref();
+
+  const send = (
+    stream: http2.ServerHttp2Stream,
+    c: Connection,
+    r: EchoRequest,
+    a: Answer,
+    start: number,
+    end: number,
+  ) => {
     if (stream.destroyed || stream.closed) return;
-    stream.respond(
-      { ':status': a.status, ...headerObject(a.headers), 'content-length': Buffer.byteLength(a.body) },
-      { endStream: r.method === 'HEAD' },
-    );
-    if (r.method !== 'HEAD') stream.end(a.body);
-    observe(c, r.method, r.path, a.status, a.route, start);
+    const head = r.method === 'HEAD';
+    stream.respond(responseHead(c, a, Buffer.byteLength(a.body)), head ? END_STREAM : MORE);
+    if (!head) stream.end(a.body);
+    observe(c, r.method, r.path, a.status, a.route, start, end);
     if (a.close && !stream.readableEnded) stream.close(NGHTTP2_NO_ERROR);
   };
 
@@ -82,9 +116,8 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
       stream.on('error', () => {}); // a reset by the client: nothing left to answer
       const c = sessions.get(stream.session as http2.ServerHttp2Session);
       if (!c) return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      const regular: string[] = [];
-      for (let i = 0; i + 1 < rawHeaders.length; i += 2)
-        if (rawHeaders[i]!.charCodeAt(0) !== 58) regular.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+      c.active++;
+      let answered = false;
       const method = String(headers[':method'] ?? 'GET');
       const targetText = String(headers[':path'] ?? headers[':authority'] ?? '');
       const target = parseTarget(targetText);
@@ -95,20 +128,28 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
         path: target.path,
         query: target.query,
         httpVersion: '2',
-        headers: regular,
+        headers: rawHeaders,
         host,
         accept: headers.accept as string | undefined,
         body: undefined,
         streamId: stream.id,
       };
+      const reply = (a: Answer) => {
+        answered = true;
+        const end = performance.now();
+        if (--c.active === 0) c.idleSince = end;
+        send(stream, c, request, a, start, end);
+      };
       const served = ctx.served;
-      if (host !== undefined && !served.covers(hostOnly(host)))
-        return send(stream, c, request, misdirected(hostOnly(host)), start);
-      const answer = () => send(stream, c, request, route(request, c, served, s.echoBodyLimit), start);
-      const END_STREAM = http2.constants.NGHTTP2_FLAG_END_STREAM;
-      if ((flags & END_STREAM) !== 0) return answer();
-      if (Number(headers['content-length'] ?? 0) > s.maxBodySize)
-        return send(stream, c, request, tooLarge(s.maxBodySize), start);
+      // A session mostly asks for one :authority: checked against the certificate once.
+      if (host !== undefined && (c.covered?.host !== host || c.covered.served !== served)) {
+        const name = hostOnly(host);
+        if (!served.covers(name)) return reply(misdirected(name));
+        c.covered = { host, served };
+      }
+      const answer = () => reply(route(request, c, served, s.echoBodyLimit));
+      if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) return answer();
+      if (Number(headers['content-length'] ?? 0) > s.maxBodySize) return reply(tooLarge(s.maxBodySize));
 
       const chunks: Buffer[] = [];
       let size = 0;
@@ -119,7 +160,7 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
       stream.on('data', (chunk: Buffer) => {
         if (size > s.maxBodySize) return;
         size += chunk.length;
-        if (size > s.maxBodySize) return send(stream, c, request, tooLarge(s.maxBodySize), start);
+        if (size > s.maxBodySize) return reply(tooLarge(s.maxBodySize));
         chunks.push(chunk);
       });
       stream.on('end', () => {
@@ -128,7 +169,11 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
         request.body = Buffer.concat(chunks, size);
         answer();
       });
-      stream.once('close', () => clearTimeout(timer));
+      stream.once('close', () => {
+        clearTimeout(timer);
+        // Reset or timed out before its answer: the stream no longer keeps the session busy.
+        if (!answered && --c.active === 0) c.idleSince = performance.now();
+      });
     },
   );
 
@@ -144,6 +189,9 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
     },
     closeAll() {
       for (const session of sessions.keys()) session.destroy();
+    },
+    dispose() {
+      clearInterval(sweep);
     },
     get open() {
       return sessions.size;

@@ -1,17 +1,26 @@
-// Log lines of one event-loop turn, written to stdout together. Under load one turn answers
-// dozens of requests; one synchronous write(2) for all their lines costs less than a write per
-// line or a thread-pool hop per asynchronous write, and a line waits at most until the turn ends.
+// Log lines, written to stdout in batches: one synchronous write(2) carries every line of an
+// event-loop turn, and under load the lines of several turns. A write costs about as much as
+// formatting several lines, and a thread-pool hop per asynchronous write more; so a batch is
+// written at the end of its turn when the last write was at least SPACING_MS ago, else when
+// that much time has passed. A line waits SPACING_MS at most (nginx's buffered access log waits
+// up to its `flush=` time); exit paths write what is pending at once (flushSync).
 import { pino } from 'pino';
 
 /** Largest write that a pipe takes atomically: writes from several workers never interleave. */
 const PIPE_BUF = 4096;
+const SPACING_MS = 5;
 
 export class LineBatch {
-  private readonly dest = pino.destination({ dest: 1, sync: true });
+  private readonly dest: ReturnType<typeof pino.destination>;
   private pending = '';
   private bytes = 0;
   private scheduled = false;
+  private lastWrite = -SPACING_MS;
   private readonly flushSoon = () => this.flush();
+
+  constructor(fd = 1) {
+    this.dest = pino.destination({ dest: fd, sync: true });
+  }
 
   write(line: string): void {
     const n = Buffer.byteLength(line);
@@ -20,7 +29,9 @@ export class LineBatch {
     this.bytes += n;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushSoon);
+      const wait = this.lastWrite + SPACING_MS - performance.now();
+      if (wait <= 0) setImmediate(this.flushSoon);
+      else setTimeout(this.flushSoon, wait);
     }
   }
 
@@ -31,6 +42,7 @@ export class LineBatch {
       const chunk = this.pending;
       this.pending = '';
       this.bytes = 0;
+      this.lastWrite = performance.now();
       this.dest.write(chunk);
     }
     cb?.();

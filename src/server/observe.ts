@@ -12,6 +12,7 @@ export type Observe = (
   status: number,
   route: Route,
   startMs: number,
+  endMs: number,
 ) => void;
 
 export function observer(ctx: ServerContext, protocol: 'h1' | 'h2'): Observe {
@@ -29,14 +30,7 @@ export function observer(ctx: ServerContext, protocol: 'h1' | 'h2'): Observe {
     if (!cells) cellsByName.set(serverName, (cells = new Map()));
     return cells;
   };
-  const connectionFields = (c: Connection) => ({
-    client: c.facts.clientIp,
-    sni: c.facts.sni === undefined ? '-' : logSafe(c.facts.sni),
-    ...(protocol === 'h2' ? { proto: 'h2' } : {}),
-  });
-
-  return (c, method, path, status, route, startMs) => {
-    const seconds = (performance.now() - startMs) / 1000;
+  const cellOf = (c: Connection, route: Route, status: number) => {
     const key = `${route} ${status}`;
     const cells = (c.requestCells ??= cellsOf(c.facts.serverNameLabel));
     let cell = cells.get(key);
@@ -44,15 +38,32 @@ export function observer(ctx: ServerContext, protocol: 'h1' | 'h2'): Observe {
       cell = metrics.requests.cell({ route, status: String(status), server_name: c.facts.serverNameLabel });
       cells.set(key, cell);
     }
-    cell.n++;
+    return cell;
+  };
+  // Method and path come from the client: escaped, so that no byte of theirs can start a line.
+  const messageOf = (method: string, path: string, route: Route) =>
+    `Received ${logSafe(method)} ${logSafe(route === 'other' ? path.slice(0, 200) : path)}`;
+  const connectionFields = (c: Connection) => ({
+    client: c.facts.clientIp,
+    sni: c.facts.sni === undefined ? '-' : logSafe(c.facts.sni),
+    ...(protocol === 'h2' ? { proto: 'h2' } : {}),
+  });
+
+  return (c, method, path, status, route, startMs, endMs) => {
+    const seconds = (endMs - startMs) / 1000;
+    // A keep-alive client mostly asks the same again: its last answer's cell and log message.
+    let last = c.last;
+    if (last === undefined || last.method !== method || last.path !== path || last.status !== status) {
+      last = { method, path, status, msg: messageOf(method, path, route), cell: cellOf(c, route, status) };
+      c.last = last;
+    }
+    last.cell.n++;
     metrics.duration.observe(durationCells[route], seconds);
     if (!settings.accessLog) return;
-    // Method and path come from the client: escaped, so that no byte of theirs can start a line.
-    const msg = `Received ${logSafe(method)} ${logSafe(route === 'other' ? path.slice(0, 200) : path)}`;
     const ms = Math.round(seconds * 1e5) / 100;
     if (requestLog) {
       c.logFields ??= requestLog.fields(connectionFields(c));
-      requestLog.write(msg, c.logFields, status, ms);
-    } else logger.info({ ...connectionFields(c), status, ms }, msg);
+      requestLog.write(last.msg, c.logFields, status, ms);
+    } else logger.info({ ...connectionFields(c), status, ms }, last.msg);
   };
 }

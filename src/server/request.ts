@@ -14,7 +14,11 @@ export interface EchoRequest {
   /** Query string without `?`, undefined when the target has none. */
   query: string | undefined;
   httpVersion: HttpVersion;
-  /** Header names and values in the order received, names as sent: [name, value, name, value…]. */
+  /**
+   * Header names and values in the order received, names as sent: [name, value, name, value…].
+   * HTTP/2's pseudo-headers (`:method`, …) are in the list as nghttp2 gives it; the echo leaves
+   * them out (headerPairs), and no HTTP/1 name can start with a colon.
+   */
   headers: readonly string[];
   /** The host the client asked for: absolute-form authority, else `:authority`, else Host. */
   host: string | undefined;
@@ -84,10 +88,11 @@ export function queryParameters(query: string | undefined): Record<string, strin
   return Object.fromEntries(out);
 }
 
-/** The headers as [name, value] pairs, in order. */
+/** The headers as [name, value] pairs, in order, without HTTP/2's pseudo-headers. */
 export function headerPairs(flat: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  for (let i = 0; i + 1 < flat.length; i += 2)
+    if (flat[i]!.charCodeAt(0) !== 58) out.push([flat[i]!, flat[i + 1]!]); // 58: ':'
   return out;
 }
 

@@ -226,3 +226,72 @@ describe('HTTP/2 on the HTTPS port', () => {
     }
   });
 });
+
+describe('HTTP/2 idle sessions and --keep-alive-timeout', () => {
+  const t = tempDir();
+  let pki: TestPki;
+  let server: RunningServer;
+  before(async () => {
+    pki = await makePki(join(t.dir, 'certs'));
+    server = await startWithPki(pki, { keepAliveTimeoutMs: 1000, requestTimeoutMs: 20_000 });
+  });
+  after(async () => {
+    await server?.close();
+    t.cleanup();
+  });
+
+  /** ms after `since` to the session's GOAWAY (any code) or close; Infinity if none in 6 s. */
+  const goneAfter = (session: http2.ClientHttp2Session, since: number) =>
+    new Promise<number>((resolve) => {
+      const timer = setTimeout(() => resolve(Infinity), 6000);
+      const gone = () => {
+        clearTimeout(timer);
+        resolve(Date.now() - since);
+      };
+      session.once('goaway', gone);
+      session.once('close', gone);
+    });
+
+  it('ends a session idle after its last answer with GOAWAY, about the timeout later', async () => {
+    const session = await connect(server.httpsPort, pki.caPem, NAMES[0]!);
+    try {
+      assert.equal((await request(session, { ':path': '/ping' })).status, 200);
+      const elapsed = await goneAfter(session, Date.now());
+      assert.ok(elapsed >= 900 && elapsed < 4000, `GOAWAY ${elapsed} ms after the answer (timeout 1000 ms)`);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('keeps a session that goes on asking, and one whose stream is still open', async () => {
+    const busy = await connect(server.httpsPort, pki.caPem, NAMES[0]!);
+    const uploading = await connect(server.httpsPort, pki.caPem, NAMES[1]!);
+    let ended = '';
+    busy.once('goaway', () => (ended += 'busy '));
+    uploading.once('goaway', () => (ended += 'uploading '));
+    try {
+      // An upload whose body takes 2.5 s: its session has a stream open the whole time.
+      const stream = uploading.request({ ':path': '/?format=json', ':method': 'POST' }, { endStream: false });
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => (text += d));
+      stream.write('first half, ');
+      const started = Date.now();
+      while (Date.now() - started < 2500) {
+        assert.equal((await request(busy, { ':path': '/ping' })).status, 200);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      stream.end('second half');
+      await once(stream, 'end');
+      const doc = JSON.parse(text) as EchoJson;
+      assert.equal(doc.request.body?.content, 'first half, second half');
+      assert.equal(ended, '', 'neither session got a GOAWAY while in use');
+      // Once both are idle, both go.
+      const [a, b] = await Promise.all([goneAfter(busy, Date.now()), goneAfter(uploading, Date.now())]);
+      assert.ok(a < 4000 && b < 4000, `idle sessions ended after ${a} and ${b} ms`);
+    } finally {
+      busy.destroy();
+      uploading.destroy();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { authorityMatchesSni, negotiate, type Format } from '../../src/server/echo.js';
 import { certificateCovers, plainIp, serverNameLabeler } from '../../src/server/facts.js';
 import { clientErrorStatus } from '../../src/server/h1.js';
-import { logSafe } from '../../src/server/logging.js';
+import { isoTime, logSafe } from '../../src/server/logging.js';
 import { alpnList } from '../../src/server/options.js';
 import {
   hostOnly,
@@ -266,6 +266,18 @@ describe('logSafe(text)', () => {
     ['\u007f', '\\u007f'],
   ];
   for (const [input, want] of rows) it(JSON.stringify(input), () => assert.equal(logSafe(input), want));
+});
+
+describe('isoTime(ms)', () => {
+  // In the order a log calls it: the same millisecond, the next ones, across seconds, a clock set
+  // back, far jumps; each must be exactly what Date#toISOString gives.
+  const base = Date.UTC(2026, 11, 1, 23, 59, 58, 998);
+  const times = [base, base, base + 1, base + 2, base + 3, base + 1001, base + 999, base - 1, base - 1000];
+  times.push(0, 999, 1000, Date.UTC(2027, 0, 1) - 1, Date.UTC(2027, 0, 1), Date.UTC(2024, 1, 29, 12));
+  for (let i = 0; i < 2000; i++) times.push(base + Math.floor((i * 7919) % 5000) - 2500);
+  it('equals toISOString for every millisecond asked, in any order', () => {
+    for (const ms of times) assert.equal(isoTime(ms), new Date(ms).toISOString(), `ms=${ms}`);
+  });
 });
 
 describe('clientErrorStatus(err) and alpnList(items)', () => {
