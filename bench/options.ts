@@ -32,9 +32,11 @@ export const benchOptions = {
     kind: 'duration',
     min: 0,
     max: 60_000,
-    default: 2000,
+    // tlsecho's JIT settles after about 15 s of keep-alive load (V8's --trace-opt), a bare
+    // floor's sooner: a short warm-up would measure tlsecho while it is still compiling.
+    default: 10_000,
     env: env('WARMUP'),
-    description: 'keep-alive warm-up run per server before the rounds',
+    description: 'keep-alive warm-up run per server (and per protocol) before the rounds',
   }),
   connections: opt({
     kind: 'int',

@@ -6,14 +6,14 @@ import type { ClientHelloCapture } from '../tls/capture.js';
 import type { HandshakeReport } from '../tls/report.js';
 import type { ConnectionFacts } from './facts.js';
 import type { CounterCell } from './metrics.js';
+import type { Answer } from './routes.js';
 import type { Served } from './state.js';
-import type { OutgoingHttpHeaders } from 'node:http2';
 
 const FIRST_REQUEST_GRACE_MS = 2000;
 
 export class Connection {
-  /** The seed's echo line for this connection, built on first use. */
-  text: string | undefined;
+  /** The seed's echo line for this connection as an answer, built on first use (routes.ts). */
+  textAnswer: Answer | undefined;
   /** The request log's fields for this connection (client, SNI), formatted on first use. */
   logFields: string | undefined;
   /** The tlsecho_requests_total cells of this connection's server name, by `route status` (observe.ts). */
@@ -30,9 +30,6 @@ export class Connection {
 
   /** HTTP/2: the last `:authority` found covered by the certificate, and by which (h2.ts). */
   covered: { host: string; served: Served } | undefined;
-  /** HTTP/2: the last answer's header object for respond() (h2.ts). */
-  h2Head: { list: readonly string[]; status: number; length: number; head: OutgoingHttpHeaders } | undefined;
-
   /** The echo's handshake section (offered next to chosen), built on first use. */
   handshake: HandshakeReport | undefined;
 

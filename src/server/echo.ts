@@ -39,10 +39,6 @@ export function echoLine(f: ConnectionFacts): string {
 }
 
 /** The text form, built once per connection. */
-export function textBody(c: Connection): string {
-  return (c.text ??= `${echoLine(c.facts)}\n`);
-}
-
 export interface RequestDocument {
   method: string;
   target: string;

@@ -121,10 +121,10 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     r: EchoRequest | undefined,
     start: number,
   ) => {
-    const headers = [...a.headers, 'content-length', String(Buffer.byteLength(a.body))];
     const close = a.close === true || ctx.shuttingDown;
-    if (close) headers.push('connection', 'close');
-    res.writeHead(a.status, headers);
+    // node:http only reads the list: an answer's own one is built once and reused.
+    a.h1Headers ??= [...a.headers, 'content-length', String(Buffer.byteLength(a.body))];
+    res.writeHead(a.status, close ? [...a.h1Headers, 'connection', 'close'] : a.h1Headers);
     res.end(req.method === 'HEAD' ? undefined : a.body);
     const end = performance.now();
     // Idle from the moment its last answer is handed to node:http (a listener on the answer's

@@ -41,18 +41,9 @@ function headerObject(pairs: readonly string[]): Record<string, string> {
   return o;
 }
 
-/**
- * The header object of an answer for `respond()` (which copies it): the connection's last one
- * again while the answer's status, header list and length stay the same, as a keep-alive
- * client's answers mostly do.
- */
-function responseHead(c: Connection, a: Answer, length: number): http2.OutgoingHttpHeaders {
-  const last = c.h2Head;
-  if (last !== undefined && last.list === a.headers && last.status === a.status && last.length === length)
-    return last.head;
-  const head = { ':status': a.status, ...headerObject(a.headers), 'content-length': length };
-  c.h2Head = { list: a.headers, status: a.status, length, head };
-  return head;
+/** An answer's header object for `respond()` (which copies it), built once per answer. */
+function responseHead(a: Answer, length: number): http2.OutgoingHttpHeaders {
+  return (a.h2Head ??= { ':status': a.status, ...headerObject(a.headers), 'content-length': length });
 }
 
 const END_STREAM = { endStream: true };
@@ -98,7 +89,7 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
   ) => {
     if (stream.destroyed || stream.closed) return;
     const head = r.method === 'HEAD';
-    stream.respond(responseHead(c, a, Buffer.byteLength(a.body)), head ? END_STREAM : MORE);
+    stream.respond(responseHead(a, Buffer.byteLength(a.body)), head ? END_STREAM : MORE);
     if (!head) stream.end(a.body);
     observe(c, r.method, r.path, a.status, a.route, start, end);
     if (a.close && !stream.readableEnded) stream.close(NGHTTP2_NO_ERROR);

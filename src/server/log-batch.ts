@@ -10,8 +10,14 @@ import { pino } from 'pino';
 const PIPE_BUF = 4096;
 const SPACING_MS = 5;
 
+/** sonic-boom in its buffer mode (pino.destination's type knows only the string one). */
+interface ByteSink {
+  write(chunk: Buffer): boolean;
+  flushSync(): void;
+}
+
 export class LineBatch {
-  private readonly dest: ReturnType<typeof pino.destination>;
+  private readonly dest: ByteSink;
   private pending = '';
   private bytes = 0;
   private scheduled = false;
@@ -19,11 +25,20 @@ export class LineBatch {
   private readonly flushSoon = () => this.flush();
 
   constructor(fd = 1) {
-    this.dest = pino.destination({ dest: fd, sync: true });
+    // Buffers: in its utf8 mode sonic-boom encodes every chunk a second time after writing it.
+    this.dest = pino.destination({ dest: fd, sync: true, contentMode: 'buffer' }) as unknown as ByteSink;
   }
 
   write(line: string): void {
-    const n = Buffer.byteLength(line);
+    this.add(line, Buffer.byteLength(line));
+  }
+
+  /** A line known to be ASCII (the request log's, escaped by logSafe): its length is its size. */
+  writeAscii(line: string): void {
+    this.add(line, line.length);
+  }
+
+  private add(line: string, n: number): void {
     if (this.bytes + n > PIPE_BUF) this.flush(); // whole lines only, at most PIPE_BUF per write
     this.pending += line;
     this.bytes += n;
@@ -43,7 +58,7 @@ export class LineBatch {
       this.pending = '';
       this.bytes = 0;
       this.lastWrite = performance.now();
-      this.dest.write(chunk);
+      this.dest.write(Buffer.from(chunk));
     }
     cb?.();
   }

@@ -76,6 +76,7 @@ const isoNow = () => isoTime(Date.now());
  * The request log's hot path: the same line pino would write for
  * `logger.info({ ...connection fields, status, ms }, msg)`, built by concatenation. Fields that
  * stay the same for a connection (client, SNI) are formatted once per connection by `fields()`.
+ * Every part is ASCII (what a client chose goes through logSafe), so a line's length is its size.
  */
 export interface RequestLog {
   fields(f: Record<string, string>): string;
@@ -93,7 +94,7 @@ function textRequestLog(dest: LineBatch, base: object | undefined): RequestLog {
   return {
     fields: (f) => appendFields(base ? appendFields('', base) : '', f),
     write: (msg, fields, status, ms) =>
-      dest.write(`${isoNow()} ${LEVEL_TEXT.info} ${msg}${fields} status=${status} ms=${ms}\n`),
+      dest.writeAscii(`${isoNow()} ${LEVEL_TEXT.info} ${msg}${fields} status=${status} ms=${ms}\n`),
   };
 }
 
@@ -102,7 +103,7 @@ function jsonRequestLog(dest: LineBatch, base: Record<string, unknown>): Request
   return {
     fields: (f) => `${head},${JSON.stringify(f).slice(1, -1)}`,
     write: (msg, fields, status, ms) =>
-      dest.write(
+      dest.writeAscii(
         `{"level":"info","time":"${isoNow()}",${fields},"status":${status},"ms":${ms},"msg":${JSON.stringify(msg)}}\n`,
       ),
   };

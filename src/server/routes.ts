@@ -1,8 +1,9 @@
 // The HTTPS routes, as one pure function of the request and the connection: `/` (the echo, for
 // every method, as text, JSON or HTML) and `/ping` (the seed's ponger). The HTTP/1 and HTTP/2
 // engines turn the Answer into bytes; observe.ts counts and logs it.
+import type { OutgoingHttpHeaders } from 'node:http2';
 import type { Connection } from './connection.js';
-import { echoDocument, jsonBody, negotiate, textBody } from './echo.js';
+import { echoDocument, echoLine, jsonBody, negotiate } from './echo.js';
 import { htmlBody, PAGE_CSP } from './html.js';
 import type { Route } from './metrics.js';
 import type { EchoRequest } from './request.js';
@@ -18,18 +19,23 @@ export interface Answer {
   route: Route;
   /** HTTP/1: close the connection after this answer (the request was refused mid-way). */
   close?: boolean;
+  /**
+   * The engines' wire forms of the head (h1.ts, h2.ts), built on first use. An Answer is never
+   * changed once made, so constant answers and a connection's text echo build them once.
+   */
+  h1Headers?: string[];
+  h2Head?: OutgoingHttpHeaders;
 }
 
+// no-store: an echo is about one connection and must never come from a cache (which also makes
+// `Vary: Accept` moot, so the negotiated forms do without it: a header less on every answer).
 const COMMON = ['cache-control', 'no-store', 'x-content-type-options', 'nosniff'];
 const TEXT = [...COMMON, 'content-type', 'text/plain; charset=utf-8'];
-const ECHO_TEXT = [...TEXT, 'vary', 'Accept'];
-const ECHO_JSON = [...COMMON, 'content-type', 'application/json; charset=utf-8', 'vary', 'Accept'];
+const ECHO_JSON = [...COMMON, 'content-type', 'application/json; charset=utf-8'];
 const ECHO_HTML = [
   ...COMMON,
   'content-type',
   'text/html; charset=utf-8',
-  'vary',
-  'Accept',
   'content-security-policy',
   PAGE_CSP,
   'referrer-policy',
@@ -70,7 +76,8 @@ export function misdirected(host: string): Answer {
 export function route(req: EchoRequest, c: Connection, served: Served, echoBodyLimit: number): Answer {
   if (req.path === '/') {
     const format = negotiate(req.accept, req.query);
-    if (format === 'text') return { status: 200, headers: ECHO_TEXT, body: textBody(c), route: '/' };
+    if (format === 'text')
+      return (c.textAnswer ??= { status: 200, headers: TEXT, body: `${echoLine(c.facts)}\n`, route: '/' });
     const doc = echoDocument(c, req, served.facts, echoBodyLimit, served.material.leaf.names);
     return format === 'json'
       ? { status: 200, headers: ECHO_JSON, body: jsonBody(doc), route: '/' }
