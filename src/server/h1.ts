@@ -214,7 +214,12 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     const now = performance.now();
     if (s.keepAliveTimeoutMs > 0)
       for (const [socket, c] of conns)
-        if (c.active === 0 && c.idleSince !== 0 && now - c.idleSince > s.keepAliveTimeoutMs)
+        if (
+          c.active === 0 &&
+          c.idleSince !== 0 &&
+          now - c.idleSince > s.keepAliveTimeoutMs &&
+          drained(socket)
+        )
           closeSocket(socket);
   }, every).unref();
 
@@ -229,7 +234,7 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
       const now = performance.now();
       for (const [socket, c] of conns) {
         const since = c.quietSince();
-        if (since !== 0 && now - since >= quietMs) closeSocket(socket);
+        if (since !== 0 && now - since >= quietMs && drained(socket)) closeSocket(socket);
       }
     },
     closeAll() {
@@ -245,6 +250,15 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
       return conns.size;
     },
   };
+}
+
+/**
+ * Whether the last answer has left: a connection counts as idle from the moment its answer is
+ * handed to node:http, so one to a client that reads slowly may still be on its way (and a
+ * pipelined request behind it unread).
+ */
+function drained(socket: TLSSocket): boolean {
+  return socket.writableLength === 0 && responseInProgress(socket) === undefined;
 }
 
 /** Ends a connection between requests: close_notify and FIN, then gone after a moment at most. */

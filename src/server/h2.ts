@@ -79,20 +79,16 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
           session.close();
   }, every).unref();
 
-  const send = (
-    stream: http2.ServerHttp2Stream,
-    c: Connection,
-    r: EchoRequest,
-    a: Answer,
-    start: number,
-    end: number,
-  ) => {
-    if (stream.destroyed || stream.closed) return;
+  /** Writes the answer and observes it; returns when it was written. */
+  const send = (stream: http2.ServerHttp2Stream, c: Connection, r: EchoRequest, a: Answer, start: number) => {
+    if (stream.destroyed || stream.closed) return performance.now();
     const head = r.method === 'HEAD';
     stream.respond(responseHead(a, Buffer.byteLength(a.body)), head ? END_STREAM : MORE);
     if (!head) stream.end(a.body);
+    const end = performance.now();
     observe(c, r.method, r.path, a.status, a.route, start, end);
     if (a.close && !stream.readableEnded) stream.close(NGHTTP2_NO_ERROR);
+    return end;
   };
 
   server.on(
@@ -127,19 +123,20 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
       };
       const reply = (a: Answer) => {
         answered = true;
-        const end = performance.now();
+        const end = send(stream, c, request, a, start);
         if (--c.active === 0) c.idleSince = end;
-        send(stream, c, request, a, start, end);
       };
+      const ended = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       const served = ctx.served;
       // A session mostly asks for one :authority: checked against the certificate once.
       if (host !== undefined && (c.covered?.host !== host || c.covered.served !== served)) {
         const name = hostOnly(host);
+        // (a body on its way is then refused by nghttp2: RST_STREAM(NO_ERROR), RFC 9113 §8.1)
         if (!served.covers(name)) return reply(misdirected(name));
         c.covered = { host, served };
       }
       const answer = () => reply(route(request, c, served, s.echoBodyLimit));
-      if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) return answer();
+      if (ended) return answer();
       if (Number(headers['content-length'] ?? 0) > s.maxBodySize) return reply(tooLarge(s.maxBodySize));
 
       const chunks: Buffer[] = [];

@@ -20,9 +20,13 @@ export class LineBatch {
   private readonly dest: ByteSink;
   private pending = '';
   private bytes = 0;
-  private scheduled = false;
+  /** The immediate or timer that writes the pending lines, while one is due. */
+  private due: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private lastWrite = -SPACING_MS;
-  private readonly flushSoon = () => this.flush();
+  private readonly flushSoon = () => {
+    this.due = undefined;
+    this.flush();
+  };
 
   constructor(fd = 1) {
     // Buffers: in its utf8 mode sonic-boom encodes every chunk a second time after writing it.
@@ -42,17 +46,20 @@ export class LineBatch {
     if (this.bytes + n > PIPE_BUF) this.flush(); // whole lines only, at most PIPE_BUF per write
     this.pending += line;
     this.bytes += n;
-    if (!this.scheduled) {
-      this.scheduled = true;
+    if (this.due === undefined) {
       const wait = this.lastWrite + SPACING_MS - performance.now();
-      if (wait <= 0) setImmediate(this.flushSoon);
-      else setTimeout(this.flushSoon, wait);
+      // (ceil: a timer counts from the loop's cached time and would otherwise fire early)
+      this.due = wait <= 0 ? setImmediate(this.flushSoon) : setTimeout(this.flushSoon, Math.ceil(wait));
     }
   }
 
   /** Writes the pending lines now (pino's logger.flush(cb) calls this too). */
   flush(cb?: (err?: Error) => void): void {
-    this.scheduled = false;
+    if (this.due !== undefined) {
+      clearImmediate(this.due as NodeJS.Immediate);
+      clearTimeout(this.due as NodeJS.Timeout);
+      this.due = undefined;
+    }
     if (this.pending) {
       const chunk = this.pending;
       this.pending = '';

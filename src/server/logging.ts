@@ -52,9 +52,9 @@ function textLine(time: string, level: string, msg: string, fields?: object, bas
 // The ISO time of the current millisecond. toISOString() costs about as much as the rest of a
 // log line, so it runs once a second; the milliseconds are appended from a table.
 const MILLIS = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, '0')}Z`);
-let secondStart = 0;
+let secondStart = -Infinity;
 let secondPrefix = '';
-let lastMs = 0;
+let lastMs = NaN;
 let lastIso = '';
 /** `new Date(ms).toISOString()`, cached: the same millisecond or second as the last call is cheap. */
 export function isoTime(ms: number): string {
@@ -62,7 +62,7 @@ export function isoTime(ms: number): string {
     lastMs = ms;
     const offset = ms - secondStart;
     if (offset < 0 || offset >= 1000) {
-      secondStart = ms - (ms % 1000);
+      secondStart = ms - (((ms % 1000) + 1000) % 1000); // (before 1970 too)
       secondPrefix = new Date(secondStart).toISOString().slice(0, -4); // `…T03:04:05.`
     }
     lastIso = secondPrefix + MILLIS[ms - secondStart]!;

@@ -40,9 +40,11 @@ export function observer(ctx: ServerContext, protocol: 'h1' | 'h2'): Observe {
     }
     return cell;
   };
-  // Method and path come from the client: escaped, so that no byte of theirs can start a line.
+  // Method and path come from the client: escaped, so that no byte of theirs can start a line,
+  // and cut, so that a line stays within one atomic write (an HTTP/2 :method is any token up to
+  // --max-header-size; llhttp knows its methods).
   const messageOf = (method: string, path: string, route: Route) =>
-    `Received ${logSafe(method)} ${logSafe(route === 'other' ? path.slice(0, 200) : path)}`;
+    `Received ${logSafe(method.slice(0, 32))} ${logSafe(route === 'other' ? path.slice(0, 200) : path)}`;
   const connectionFields = (c: Connection) => ({
     client: c.facts.clientIp,
     sni: c.facts.sni === undefined ? '-' : logSafe(c.facts.sni),

@@ -133,6 +133,31 @@ describe('HTTP/2 on the HTTPS port', () => {
     }
   });
 
+  it('answers 421 before a body and ends the stream, so no upload can hold the session', async () => {
+    const session = await connect(server.httpsPort, pki.caPem, NAMES[0]!);
+    try {
+      // HEADERS without END_STREAM, and no body ever: the 421 must not wait for one.
+      const stream = session.request(
+        { ':path': '/', ':method': 'POST', ':authority': 'bank.example:443' },
+        { endStream: false },
+      );
+      let status = 0;
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.resume();
+      const closed = await Promise.race([
+        once(stream, 'close').then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 5000)),
+      ]);
+      assert.equal(status, 421);
+      assert.ok(closed, 'the server ended the stream without waiting for the body');
+      assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+      // The session itself stays usable.
+      assert.equal((await request(session, { ':path': '/ping' })).status, 200);
+    } finally {
+      session.close();
+    }
+  });
+
   it('echoes a request body with its SHA-256 and refuses one over --max-body-size with 413', async () => {
     const session = await connect(server.httpsPort, pki.caPem, NAMES[2]!);
     try {

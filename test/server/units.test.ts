@@ -273,8 +273,16 @@ describe('isoTime(ms)', () => {
   // back, far jumps; each must be exactly what Date#toISOString gives.
   const base = Date.UTC(2026, 11, 1, 23, 59, 58, 998);
   const times = [base, base, base + 1, base + 2, base + 3, base + 1001, base + 999, base - 1, base - 1000];
-  times.push(0, 999, 1000, Date.UTC(2027, 0, 1) - 1, Date.UTC(2027, 0, 1), Date.UTC(2024, 1, 29, 12));
+  times.push(0, 123, 999, 1000, -1, -999, -1000, -1001, Date.UTC(2027, 0, 1) - 1, Date.UTC(2027, 0, 1));
+  times.push(Date.UTC(2024, 1, 29, 12));
   for (let i = 0; i < 2000; i++) times.push(base + Math.floor((i * 7919) % 5000) - 2500);
+  it('is right from its very first call, whatever the millisecond', async () => {
+    for (const [i, ms] of [0, 123, -1].entries()) {
+      // A fresh instance of the module for each: its cache empty.
+      const fresh = (await import(`../../src/server/logging.js?fresh=${i}`)) as { isoTime: typeof isoTime };
+      assert.equal(fresh.isoTime(ms), new Date(ms).toISOString(), `first call with ms=${ms}`);
+    }
+  });
   it('equals toISOString for every millisecond asked, in any order', () => {
     for (const ms of times) assert.equal(isoTime(ms), new Date(ms).toISOString(), `ms=${ms}`);
   });
