@@ -20,11 +20,12 @@ export class LineBatch {
   private readonly dest: ByteSink;
   private pending = '';
   private bytes = 0;
-  /** The immediate or timer that writes the pending lines, while one is due. */
-  private due: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  /** The immediate or the timer that writes the pending lines, while one is due. */
+  private dueSoon: NodeJS.Immediate | undefined;
+  private dueLater: NodeJS.Timeout | undefined;
   private lastWrite = -SPACING_MS;
   private readonly flushSoon = () => {
-    this.due = undefined;
+    this.dueSoon = this.dueLater = undefined;
     this.flush();
   };
 
@@ -46,20 +47,20 @@ export class LineBatch {
     if (this.bytes + n > PIPE_BUF) this.flush(); // whole lines only, at most PIPE_BUF per write
     this.pending += line;
     this.bytes += n;
-    if (this.due === undefined) {
+    if (this.dueSoon === undefined && this.dueLater === undefined) {
       const wait = this.lastWrite + SPACING_MS - performance.now();
       // (ceil: a timer counts from the loop's cached time and would otherwise fire early)
-      this.due = wait <= 0 ? setImmediate(this.flushSoon) : setTimeout(this.flushSoon, Math.ceil(wait));
+      if (wait <= 0) this.dueSoon = setImmediate(this.flushSoon);
+      else this.dueLater = setTimeout(this.flushSoon, Math.ceil(wait));
     }
   }
 
   /** Writes the pending lines now (pino's logger.flush(cb) calls this too). */
   flush(cb?: (err?: Error) => void): void {
-    if (this.due !== undefined) {
-      clearImmediate(this.due as NodeJS.Immediate);
-      clearTimeout(this.due as NodeJS.Timeout);
-      this.due = undefined;
-    }
+    // Each with its own clear: clearImmediate() given a timer corrupts Node's immediate queue.
+    if (this.dueSoon !== undefined) clearImmediate(this.dueSoon);
+    if (this.dueLater !== undefined) clearTimeout(this.dueLater);
+    this.dueSoon = this.dueLater = undefined;
     if (this.pending) {
       const chunk = this.pending;
       this.pending = '';

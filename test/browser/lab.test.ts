@@ -41,7 +41,7 @@ const CHROMIUM_EXPECTS: Record<string, RegExp> = {
  */
 const CLIENT_CERT_LOADS = 6;
 const CLIENT_CERT_ERROR = /^page\.goto: net::ERR_BAD_SSL_CLIENT_AUTH_CERT /;
-const CLIENT_CERT_RACED = /^page\.goto: net::ERR_(SOCKET_NOT_CONNECTED|CONNECTION_CLOSED) /;
+const CLIENT_CERT_RACED = /^page\.goto: net::ERR_(SOCKET_NOT_CONNECTED|CONNECTION_CLOSED|CONNECTION_RESET) /;
 
 async function visit(browser: Browser, url: string, sni: string): Promise<string> {
   const context = await browser.newContext();

@@ -40,6 +40,32 @@ describe('LineBatch', () => {
     }
   });
 
+  it('cuts a batch at 4,096 bytes while its timer is due, and the process goes on as before', async () => {
+    const file = join(t.dir, 'cut.log');
+    const fd = openSync(file, 'w');
+    try {
+      const batch = new LineBatch(fd);
+      batch.write('first\n');
+      await new Promise((r) => setImmediate(r)); // written; the next batch waits for a timer
+      batch.write('second\n');
+      const long = `${'x'.repeat(1000)}\n`;
+      for (let i = 0; i < 5; i++) batch.write(long); // over 4,096 bytes: cut while the timer is due
+      batch.write('last\n');
+      const want = `first\nsecond\n${long.repeat(5)}last\n`;
+      assert.ok(await eventually(file, want), 'every line written, in order');
+      // Node's own queues are intact: immediates and timers still run.
+      const ran = await Promise.race([
+        Promise.all([new Promise((r) => setImmediate(r)), new Promise((r) => setTimeout(r, 10))]).then(
+          () => true,
+        ),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+      ]);
+      assert.ok(ran, 'setImmediate and setTimeout still run');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('writes what is pending at once on flushSync', () => {
     const file = join(t.dir, 'exit.log');
     const fd = openSync(file, 'w');
