@@ -40,7 +40,7 @@ export class Connection {
   ) {}
 
   /**
-   * Since when nothing has been asked of this connection (performance.now(), or 0 while busy. A new
+   * Since when nothing has been asked of this connection (performance.now()), or 0 while busy. A new
    * connection counts as quiet only from FIRST_REQUEST_GRACE_MS after it opened: its first request
    * follows the handshake, and on a loaded machine that can take longer than a reused
    * connection's next request (browsers' unused preconnections are still closed soon).

@@ -29,21 +29,13 @@ export interface H2Engine {
   readonly open: number;
 }
 
-/** Answer header objects, built once per header list (the routes' lists are constants). */
-const headerObjects = new WeakMap<readonly string[], Record<string, string>>();
-function headerObject(pairs: readonly string[]): Record<string, string> {
-  let o = headerObjects.get(pairs);
-  if (!o) {
-    o = {};
-    for (let i = 0; i < pairs.length; i += 2) o[pairs[i]!] = pairs[i + 1]!;
-    headerObjects.set(pairs, o);
-  }
-  return o;
-}
-
 /** An answer's header object for `respond()` (which copies it), built once per answer. */
 function responseHead(a: Answer, length: number): http2.OutgoingHttpHeaders {
-  return (a.h2Head ??= { ':status': a.status, ...headerObject(a.headers), 'content-length': length });
+  if (a.h2Head) return a.h2Head;
+  const head: http2.OutgoingHttpHeaders = { ':status': a.status };
+  for (let i = 0; i < a.headers.length; i += 2) head[a.headers[i]!] = a.headers[i + 1]!;
+  head['content-length'] = length;
+  return (a.h2Head = head);
 }
 
 const END_STREAM = { endStream: true };

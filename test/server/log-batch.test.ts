@@ -22,12 +22,19 @@ async function eventually(file: string, want: string): Promise<boolean> {
 describe('LineBatch', () => {
   const t = tempDir();
   after(() => t.cleanup());
-
-  it('writes each batch on its own, also one begun right after the last write', async () => {
-    const file = join(t.dir, 'spaced.log');
+  /** A LineBatch writing to a new file of the temporary folder, for the length of `use`. */
+  const withBatch = async (name: string, use: (batch: LineBatch, file: string) => Promise<void>) => {
+    const file = join(t.dir, name);
     const fd = openSync(file, 'w');
     try {
-      const batch = new LineBatch(fd);
+      await use(new LineBatch(fd), file);
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it('writes each batch on its own, also one begun right after the last write', async () => {
+    await withBatch('spaced.log', async (batch, file) => {
       batch.write('one\n');
       batch.write('two\n');
       assert.equal(readFileSync(file, 'utf8'), '', 'nothing is written within the turn');
@@ -35,16 +42,11 @@ describe('LineBatch', () => {
       assert.equal(readFileSync(file, 'utf8'), 'one\ntwo\n', 'the first batch is written when its turn ends');
       batch.write('three\n'); // within the spacing: waits for a timer, not for more lines
       assert.ok(await eventually(file, 'one\ntwo\nthree\n'), 'the second batch is written');
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('cuts a batch at 4,096 bytes while its timer is due, and the process goes on as before', async () => {
-    const file = join(t.dir, 'cut.log');
-    const fd = openSync(file, 'w');
-    try {
-      const batch = new LineBatch(fd);
+    await withBatch('cut.log', async (batch, file) => {
       batch.write('first\n');
       await new Promise((r) => setImmediate(r)); // written; the next batch waits for a timer
       batch.write('second\n');
@@ -61,24 +63,17 @@ describe('LineBatch', () => {
         new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
       ]);
       assert.ok(ran, 'setImmediate and setTimeout still run');
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
-  it('writes what is pending at once on flushSync', () => {
-    const file = join(t.dir, 'exit.log');
-    const fd = openSync(file, 'w');
-    try {
-      const batch = new LineBatch(fd);
+  it('writes what is pending at once on flushSync', async () => {
+    await withBatch('exit.log', async (batch, file) => {
       batch.write('a\n');
       batch.flushSync(); // the first write: an immediate was scheduled
       batch.write('b\n');
       batch.flushSync(); // the second, within the spacing: a timer was scheduled
       assert.equal(readFileSync(file, 'utf8'), 'a\nb\n');
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('keeps the lines of two processes on one pipe whole, in batches over PIPE_BUF', async () => {
