@@ -2,6 +2,7 @@
 // computed once, the caches its requests share, and the lifecycle its HTTP engine keeps. Each
 // engine finds it by its own key (the TLS socket for HTTP/1, the session for HTTP/2) in a map of
 // open connections, so nothing is attached to Node's objects.
+import { performance } from 'node:perf_hooks';
 import type { ClientHelloCapture } from '../tls/capture.js';
 import type { HandshakeReport } from '../tls/report.js';
 import type { ConnectionFacts } from './facts.js';

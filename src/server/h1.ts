@@ -13,6 +13,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
 import type { Connection } from './connection.js';
 import { plainIp } from './facts.js';
 import { responseInProgress, startConnectionTracking } from '../util/node-internals.js';
@@ -91,7 +92,9 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     requireHostHeader: false,
     headersTimeout: s.headerTimeoutMs,
     requestTimeout: s.requestTimeoutMs,
-    keepAliveTimeout: s.keepAliveTimeoutMs,
+    // The keep-alive timeout is this engine's (the sweep below): node:http's would be reset by
+    // any byte, and costs a socket timer set after every answer and cleared at the next request.
+    keepAliveTimeout: 0,
     // Node checks the two timeouts on this interval (default 30 s, far too coarse for them).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.headerTimeoutMs / 4))),
   });
@@ -123,8 +126,12 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
   ) => {
     const close = a.close === true || ctx.shuttingDown;
     // node:http only reads the list: an answer's own one is built once and reused.
-    a.h1Headers ??= [...a.headers, 'content-length', String(Buffer.byteLength(a.body))];
-    res.writeHead(a.status, close ? [...a.h1Headers, 'connection', 'close'] : a.h1Headers);
+    const base = (a.h1Headers ??= [...a.headers, 'content-length', String(Buffer.byteLength(a.body))]);
+    // (shouldKeepAlive: llhttp's reading of the request's version and Connection header)
+    res.writeHead(
+      a.status,
+      close ? [...base, 'connection', 'close'] : res.shouldKeepAlive ? keepAliveList(a, base) : base,
+    );
     res.end(req.method === 'HEAD' ? undefined : a.body);
     const end = performance.now();
     // Idle from the moment its last answer is handed to node:http (a listener on the answer's
@@ -132,6 +139,18 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     if (--c.active === 0) c.idleSince = end;
     observe(c, req.method ?? 'UNKNOWN', r?.path ?? req.url ?? '', a.status, a.route, start, end);
     if (a.close) lingerAndClose(req);
+  };
+
+  // What node:http's own keep-alive timeout would announce: a client (Node's agent among them)
+  // then stops reusing a connection before the server closes it.
+  const keepAliveList = (a: Answer, base: string[]) => {
+    if (s.keepAliveTimeoutMs <= 0) return base;
+    if (a.h1KeepAlive?.timeoutMs !== s.keepAliveTimeoutMs)
+      a.h1KeepAlive = {
+        timeoutMs: s.keepAliveTimeoutMs,
+        list: [...base, 'keep-alive', `timeout=${Math.floor(s.keepAliveTimeoutMs / 1000)}`],
+      };
+    return a.h1KeepAlive.list;
   };
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -10,6 +10,7 @@
 //   open streams finish.
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
 import type { Connection } from './connection.js';
 import type { Observe } from './observe.js';
 import { hostOnly, parseTarget, type EchoRequest } from './request.js';
@@ -39,6 +40,7 @@ function responseHead(a: Answer, length: number): http2.OutgoingHttpHeaders {
 }
 
 const END_STREAM = { endStream: true };
+const ignore = () => {};
 const MORE = { endStream: false };
 
 export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
@@ -92,7 +94,7 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
       rawHeaders: string[],
     ) => {
       const start = performance.now();
-      stream.on('error', () => {}); // a reset by the client: nothing left to answer
+      stream.on('error', ignore); // a reset by the client: nothing left to answer
       const c = sessions.get(stream.session as http2.ServerHttp2Session);
       if (!c) return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       c.active++;

@@ -4,6 +4,7 @@
 // written at the end of its turn when the last write was at least SPACING_MS ago, else when
 // that much time has passed. A line waits SPACING_MS at most (nginx's buffered access log waits
 // up to its `flush=` time); exit paths write what is pending at once (flushSync).
+import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 
 /** Largest write that a pipe takes atomically: writes from several workers never interleave. */
@@ -20,6 +21,8 @@ export class LineBatch {
   private readonly dest: ByteSink;
   private pending = '';
   private bytes = 0;
+  /** Whether every pending line is ASCII: then a byte per character, encoded as latin1 (a copy). */
+  private ascii = true;
   /** The immediate or the timer that writes the pending lines, while one is due. */
   private dueSoon: NodeJS.Immediate | undefined;
   private dueLater: NodeJS.Timeout | undefined;
@@ -35,18 +38,22 @@ export class LineBatch {
   }
 
   write(line: string): void {
-    this.add(line, Buffer.byteLength(line));
+    const n = Buffer.byteLength(line);
+    this.add(line, n, n === line.length);
   }
 
   /** A line known to be ASCII (the request log's, escaped by logSafe): its length is its size. */
   writeAscii(line: string): void {
-    this.add(line, line.length);
+    this.add(line, line.length, true);
   }
 
-  private add(line: string, n: number): void {
-    if (this.bytes + n > PIPE_BUF) this.flush(); // whole lines only, at most PIPE_BUF per write
+  private add(line: string, n: number, ascii: boolean): void {
+    // Whole lines only, at most PIPE_BUF per write. The due write stays due: it takes the lines
+    // that follow (a timer cancelled and set again at every cut cost more than the cut itself).
+    if (this.bytes + n > PIPE_BUF) this.writeOut();
     this.pending += line;
     this.bytes += n;
+    this.ascii &&= ascii;
     if (this.dueSoon === undefined && this.dueLater === undefined) {
       const wait = this.lastWrite + SPACING_MS - performance.now();
       // (ceil: a timer counts from the loop's cached time and would otherwise fire early)
@@ -61,14 +68,19 @@ export class LineBatch {
     if (this.dueSoon !== undefined) clearImmediate(this.dueSoon);
     if (this.dueLater !== undefined) clearTimeout(this.dueLater);
     this.dueSoon = this.dueLater = undefined;
-    if (this.pending) {
-      const chunk = this.pending;
-      this.pending = '';
-      this.bytes = 0;
-      this.lastWrite = performance.now();
-      this.dest.write(Buffer.from(chunk));
-    }
+    this.writeOut();
     cb?.();
+  }
+
+  private writeOut(): void {
+    if (!this.pending) return;
+    const chunk = this.pending;
+    const encoding = this.ascii ? 'latin1' : 'utf8';
+    this.pending = '';
+    this.bytes = 0;
+    this.ascii = true;
+    this.lastWrite = performance.now();
+    this.dest.write(Buffer.from(chunk, encoding));
   }
 
   /** For exit paths: writes what is pending now. */

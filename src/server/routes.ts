@@ -24,6 +24,8 @@ export interface Answer {
    * changed once made, so constant answers and a connection's text echo build them once.
    */
   h1Headers?: string[];
+  /** h1Headers with `keep-alive: timeout=N`, for the keep-alive timeout it was built for. */
+  h1KeepAlive?: { timeoutMs: number; list: string[] };
   h2Head?: OutgoingHttpHeaders;
 }
 

@@ -10,6 +10,7 @@
 // inject a connection (net.Server 'connection' event). No private API is touched.
 import { createServer, type Server, type ServerOpts, type Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
 import { tcpOf } from '../util/node-internals.js';
 import { frameClientHello, parseFramed, type ClientHelloResult, type Framing } from './client-hello.js';
 

@@ -322,9 +322,12 @@ describe('HTTP/1.1 on the HTTPS port', () => {
     assert.ok(r.closed, 'closed after the request that asked for it');
     const answers = r.text.split(/(?=HTTP\/1\.1 )/);
     assert.equal(answers.length, 3, r.text);
-    assert.match(answers[0]!, /^HTTP\/1\.1 200 OK\r\n[^]*keep-alive: timeout=1\r\n\r\npong\n$/i);
+    assert.match(answers[0]!, /^HTTP\/1\.1 200 OK\r\n[^]*\r\nkeep-alive: timeout=1\r\n[^]*\r\n\r\npong\n$/i);
+    assert.match(answers[0]!, /\r\nconnection: keep-alive\r\n/i);
     assert.ok(answers[1]!.endsWith(`\r\n\r\n${ECHO}`), answers[1]);
     assert.match(answers[2]!, /\r\nconnection: close\r\n\r\npong\n$/i);
+    // (a connection about to close announces no keep-alive timeout)
+    assert.doesNotMatch(answers[2]!, /\r\nkeep-alive:/i);
     for (const a of answers) {
       assert.match(a, /\r\ndate: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n/i);
       assert.match(a, new RegExp(`\\r\\ncontent-length: ${Buffer.byteLength(bodyOf(a))}\\r\\n`));

@@ -66,6 +66,19 @@ describe('LineBatch', () => {
     });
   });
 
+  it('writes UTF-8 lines among ASCII ones as UTF-8, before and after a cut', async () => {
+    await withBatch('utf8.log', async (batch, file) => {
+      const ascii = `${'a'.repeat(2000)}\n`;
+      batch.writeAscii(ascii);
+      batch.write('é ü 東京\n'); // not ASCII: the batch is encoded as UTF-8
+      batch.writeAscii(ascii); // past 4,096 bytes: cut, the rest starts a batch of its own
+      batch.write('ascii again\n');
+      const want = `${ascii}é ü 東京\n${ascii}ascii again\n`;
+      assert.ok(await eventually(file, want), readFileSync(file, 'utf8').slice(-40));
+      assert.equal(readFileSync(file).length, Buffer.byteLength(want));
+    });
+  });
+
   it('writes what is pending at once on flushSync', async () => {
     await withBatch('exit.log', async (batch, file) => {
       batch.write('a\n');
