@@ -30,8 +30,22 @@ export interface H2Engine {
   readonly open: number;
 }
 
-/** An answer's header object for `respond()` (which copies it), built once per answer. */
+/**
+ * Whether `respond()` takes the headers as a flat list ([name, value, …], documented in Node 24).
+ * The object form is copied into a null-prototype object for every response, which for an
+ * answer's five headers cost a third of what the list costs in all (docs/performance.md). Seen
+ * on 24.22; the list came in an earlier 24.x, which keeps the object form here, as Node 20 does.
+ */
+const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
+export const RESPOND_TAKES_LIST = NODE_MAJOR > 24 || (NODE_MAJOR === 24 && NODE_MINOR >= 22);
+
+/** An answer's headers for `respond()`, built once per answer. */
 function responseHead(a: Answer, length: number): http2.OutgoingHttpHeaders {
+  if (RESPOND_TAKES_LIST) {
+    a.h2List ??= [':status', String(a.status), ...a.headers, 'content-length', String(length)];
+    // A copy each time: respond() appends the date to the list it is given.
+    return a.h2List.slice() as unknown as http2.OutgoingHttpHeaders;
+  }
   if (a.h2Head) return a.h2Head;
   const head: http2.OutgoingHttpHeaders = { ':status': a.status };
   for (let i = 0; i < a.headers.length; i += 2) head[a.headers[i]!] = a.headers[i + 1]!;

@@ -27,6 +27,7 @@ export interface Answer {
   /** h1Headers with `keep-alive: timeout=N`, for the keep-alive timeout it was built for. */
   h1KeepAlive?: { timeoutMs: number; list: string[] };
   h2Head?: OutgoingHttpHeaders;
+  h2List?: readonly string[];
 }
 
 // no-store: an echo is about one connection and must never come from a cache (which also makes

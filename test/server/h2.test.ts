@@ -109,6 +109,47 @@ describe('HTTP/2 on the HTTPS port', () => {
     }
   });
 
+  it('answers with the same headers every time: type, length, date, no-store, nosniff; HEAD without a body', async () => {
+    const session = await connect(server.httpsPort, pki.caPem, NAMES[0]!);
+    try {
+      // Three times each: an answer's header list is built once and reused (h2.ts responseHead).
+      for (let i = 0; i < 3; i++) {
+        for (const [path, type] of [
+          ['/', 'text/plain; charset=utf-8'],
+          ['/ping', 'text/plain; charset=utf-8'],
+          ['/?format=json', 'application/json; charset=utf-8'],
+          ['/?format=html', 'text/html; charset=utf-8'],
+        ] as const) {
+          const r = await request(session, { ':path': path });
+          assert.equal(r.status, 200, path);
+          assert.equal(r.headers['content-type'], type, path);
+          assert.equal(r.headers['content-length'], String(Buffer.byteLength(r.body)), path);
+          assert.equal(r.headers['cache-control'], 'no-store', path);
+          assert.equal(r.headers['x-content-type-options'], 'nosniff', path);
+          assert.match(String(r.headers.date), /^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$/, path);
+          if (type.startsWith('text/html'))
+            assert.match(String(r.headers['content-security-policy']), /default-src/);
+          const names = Object.keys(r.headers).filter((n) => !n.startsWith(':'));
+          assert.equal(new Set(names).size, names.length, `no header twice on ${path}`);
+        }
+        const head = await request(session, { ':path': '/', ':method': 'HEAD' });
+        assert.equal(head.status, 200);
+        assert.equal(head.body, '');
+        assert.equal(
+          head.headers['content-length'],
+          String(`Client connection from 127.0.0.1 to server ${NAMES[0]}\n`.length),
+        );
+      }
+      // The date is each response's own, not one kept with the reused header list.
+      const first = (await request(session, { ':path': '/ping' })).headers.date;
+      await new Promise((r) => setTimeout(r, 1100));
+      const later = (await request(session, { ':path': '/ping' })).headers.date;
+      assert.notEqual(later, first, 'a second later, another date');
+    } finally {
+      session.close();
+    }
+  });
+
   it('shows a coalesced request (another name of the certificate) and refuses a foreign :authority with 421', async () => {
     const session = await connect(server.httpsPort, pki.caPem, NAMES[0]!);
     try {
