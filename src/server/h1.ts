@@ -16,7 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Connection } from './connection.js';
 import { plainIp } from './facts.js';
-import { responseInProgress, startConnectionTracking } from '../util/node-internals.js';
+import { keepsAlive, responseInProgress, startConnectionTracking } from '../util/node-internals.js';
 import type { Observe } from './observe.js';
 import { parseTarget, validHost, type EchoRequest, type HttpVersion } from './request.js';
 import { refusal, route, tooLarge, type Answer } from './routes.js';
@@ -127,10 +127,9 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     const close = a.close === true || ctx.shuttingDown;
     // node:http only reads the list: an answer's own one is built once and reused.
     const base = (a.h1Headers ??= [...a.headers, 'content-length', String(Buffer.byteLength(a.body))]);
-    // (shouldKeepAlive: llhttp's reading of the request's version and Connection header)
     res.writeHead(
       a.status,
-      close ? [...base, 'connection', 'close'] : res.shouldKeepAlive ? keepAliveList(a, base) : base,
+      close ? [...base, 'connection', 'close'] : keepsAlive(res) ? keepAliveList(a, base) : base,
     );
     res.end(req.method === 'HEAD' ? undefined : a.body);
     const end = performance.now();

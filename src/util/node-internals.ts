@@ -42,6 +42,17 @@ export function responseInProgress(socket: Socket): ServerResponse | undefined {
 }
 
 /**
+ * Whether node:http will keep the connection open after this response (`shouldKeepAlive`, set
+ * from llhttp's reading of the request's version and Connection header before the 'request'
+ * event; typed in @types/node, not documented). The HTTP/1 engine announces its keep-alive
+ * timeout only then. Without it no answer carries `Keep-Alive: timeout=N`: clients fall back to
+ * their own idle timeout, nothing breaks.
+ */
+export function keepsAlive(res: ServerResponse): boolean {
+  return (res as ServerResponse & { shouldKeepAlive?: unknown }).shouldKeepAlive === true;
+}
+
+/**
  * node:http tracks connections for --header-timeout and --request-timeout (and for
  * closeAllConnections) only once its server emits 'listening'. The HTTP/1 engine never listens:
  * the TLS listener hands it connections through its documented 'connection' event. Without this

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import {
+  keepsAlive,
   requireClientCertificate,
   responseInProgress,
   startConnectionTracking,
@@ -72,6 +73,26 @@ describe(`Node internals tlsecho relies on (Node ${process.version})`, () => {
     );
     assert.ok(during instanceof http.ServerResponse, 'found while the response is open');
     assert.equal(afterFinish, undefined, 'gone once it finished');
+    server.close();
+  });
+
+  it('keepsAlive: node:http says before the answer whether the connection stays open', async () => {
+    const seen: boolean[] = [];
+    const server = http.createServer((_req, res) => {
+      seen.push(keepsAlive(res));
+      res.end('ok');
+    });
+    const port = await listen(server);
+    const ask = (head: string) =>
+      new Promise<void>((resolve) => {
+        const c = net.connect(port, '127.0.0.1', () => c.end(head));
+        c.resume().on('close', () => resolve());
+      });
+    await ask('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await ask('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await ask('GET / HTTP/1.0\r\n\r\n');
+    await ask('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    assert.deepEqual(seen, [true, false, false, true]);
     server.close();
   });
 
