@@ -127,6 +127,8 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     const close = a.close === true || ctx.shuttingDown;
     // node:http only reads the list: an answer's own one is built once and reused.
     const base = (a.h1Headers ??= [...a.headers, 'content-length', String(Buffer.byteLength(a.body))]);
+    // keepsAlive() is node:http's decision before writeHead, which may still close when a
+    // request expected 100-continue and got none: every such answer here closes (413, refusals).
     res.writeHead(
       a.status,
       close ? [...base, 'connection', 'close'] : keepsAlive(res) ? keepAliveList(a, base) : base,

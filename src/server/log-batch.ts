@@ -2,8 +2,10 @@
 // event-loop turn, and under load the lines of several turns. A write costs about as much as
 // formatting several lines, and a thread-pool hop per asynchronous write more; so a batch is
 // written at the end of its turn when the last write was at least SPACING_MS ago, else when
-// that much time has passed. A line waits SPACING_MS at most (nginx's buffered access log waits
-// up to its `flush=` time); exit paths write what is pending at once (flushSync).
+// that much time has passed. A batch that reaches PIPE_BUF is written at once, and the lines
+// after it go with the write already due. A line waits SPACING_MS at most (nginx's buffered
+// access log waits up to its `flush=` time); exit paths write what is pending at once
+// (flushSync).
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 

@@ -68,12 +68,14 @@ describe('LineBatch', () => {
 
   it('writes UTF-8 lines among ASCII ones as UTF-8, before and after a cut', async () => {
     await withBatch('utf8.log', async (batch, file) => {
-      const ascii = `${'a'.repeat(2000)}\n`;
+      const ascii = `${'a'.repeat(2500)}\n`;
+      const long = `${'é'.repeat(800)}\n`; // 1,601 bytes in UTF-8
       batch.writeAscii(ascii);
-      batch.write('é ü 東京\n'); // not ASCII: the batch is encoded as UTF-8
-      batch.writeAscii(ascii); // past 4,096 bytes: cut, the rest starts a batch of its own
+      batch.write('é ü 東京\n'); // not ASCII: this batch is encoded as UTF-8
+      batch.writeAscii(ascii); // past 4,096 bytes: cut, and a batch of ASCII begins
+      batch.write(long); // a UTF-8 line that itself cuts, and begins the last batch
       batch.write('ascii again\n');
-      const want = `${ascii}é ü 東京\n${ascii}ascii again\n`;
+      const want = `${ascii}é ü 東京\n${ascii}${long}ascii again\n`;
       assert.ok(await eventually(file, want), readFileSync(file, 'utf8').slice(-40));
       assert.equal(readFileSync(file).length, Buffer.byteLength(want));
     });
