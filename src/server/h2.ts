@@ -32,12 +32,13 @@ export interface H2Engine {
 
 /**
  * Whether `respond()` takes the headers as a flat list ([name, value, …], documented in Node 24).
- * The object form is copied into a null-prototype object for every response, which for an
- * answer's five headers cost a third of what the list costs in all (docs/performance.md). Seen
- * on 24.22; the list came in an earlier 24.x, which keeps the object form here, as Node 20 does.
+ * The object form is copied into a null-prototype object for every response: with an answer's
+ * five headers, preparing the list costs about a third as much (docs/performance.md). Used from
+ * 24.22, the release checked here; earlier 24.x releases (the list came in one of them), Node 22
+ * and Node 20 keep the object form.
  */
 const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
-export const RESPOND_TAKES_LIST = NODE_MAJOR > 24 || (NODE_MAJOR === 24 && NODE_MINOR >= 22);
+const RESPOND_TAKES_LIST = NODE_MAJOR > 24 || (NODE_MAJOR === 24 && NODE_MINOR >= 22);
 
 /** An answer's headers for `respond()`, built once per answer. */
 function responseHead(a: Answer, length: number): http2.OutgoingHttpHeaders {

@@ -27,6 +27,7 @@ export interface Answer {
   /** h1Headers with `keep-alive: timeout=N`, for the keep-alive timeout it was built for. */
   h1KeepAlive?: { timeoutMs: number; list: string[] };
   h2Head?: OutgoingHttpHeaders;
+  /** The same as a flat list, where respond() takes one (h2.ts copies it per response). */
   h2List?: readonly string[];
 }
 
