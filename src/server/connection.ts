@@ -12,6 +12,24 @@ import type { Served } from './state.js';
 
 const FIRST_REQUEST_GRACE_MS = 2000;
 
+/**
+ * How often a timeout is checked: a quarter of it, between 100 ms and 1 s (node:http checks its
+ * own every 30 s by default, far too coarse for the timeouts tlsecho sets).
+ */
+export function checkInterval(timeoutMs: number): number {
+  return Math.max(100, Math.min(1000, Math.floor(timeoutMs / 4)));
+}
+
+/**
+ * One timer for the idle connections of an engine (instead of a timer per connection, refreshed
+ * by its traffic): `sweep` runs at checkInterval(timeoutMs) with the time now
+ * (performance.now()). None when the timeout is off.
+ */
+export function idleSweep(timeoutMs: number, sweep: (now: number) => void): NodeJS.Timeout | undefined {
+  if (timeoutMs <= 0) return undefined;
+  return setInterval(() => sweep(performance.now()), checkInterval(timeoutMs)).unref();
+}
+
 export class Connection {
   /** The seed's echo line for this connection as an answer, built on first use (routes.ts). */
   textAnswer: Answer | undefined;

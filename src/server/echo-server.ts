@@ -7,7 +7,7 @@ import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { CommandError } from '../config/errors.js';
-import { Connection } from './connection.js';
+import { checkInterval, Connection } from './connection.js';
 import { serverFacts } from './echo.js';
 import { certificateCovers, computeFacts, plainIp, serverNameLabeler } from './facts.js';
 import { answerClientError, createH1 } from './h1.js';
@@ -61,8 +61,7 @@ function httpLimits(s: Settings): http.ServerOptions {
     headersTimeout: s.headerTimeoutMs,
     requestTimeout: s.requestTimeoutMs,
     keepAliveTimeout: s.keepAliveTimeoutMs,
-    // Node checks the two timeouts on this interval (default 30 s, far too coarse for them).
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.headerTimeoutMs / 4))),
+    connectionsCheckingInterval: checkInterval(s.headerTimeoutMs),
   };
 }
 

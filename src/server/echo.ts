@@ -38,7 +38,6 @@ export function echoLine(f: ConnectionFacts): string {
     : `Client connection from ${f.clientIp} with no SNI (the client sent no server name; it connected to ${hostPort(f.localAddress, f.localPort)})`;
 }
 
-/** The text form, built once per connection. */
 export interface RequestDocument {
   method: string;
   target: string;

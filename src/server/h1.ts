@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import type { Connection } from './connection.js';
+import { checkInterval, idleSweep, type Connection } from './connection.js';
 import { plainIp } from './facts.js';
 import { keepsAlive, responseInProgress, startConnectionTracking } from '../util/node-internals.js';
 import type { Observe } from './observe.js';
@@ -95,8 +95,7 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     // The keep-alive timeout is this engine's (the sweep below): node:http's would be reset by
     // any byte, and costs a socket timer set after every answer and cleared at the next request.
     keepAliveTimeout: 0,
-    // Node checks the two timeouts on this interval (default 30 s, far too coarse for them).
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.headerTimeoutMs / 4))),
+    connectionsCheckingInterval: checkInterval(s.headerTimeoutMs),
   });
   startConnectionTracking(server);
   const conns = new Map<TLSSocket, Connection>();
@@ -228,20 +227,12 @@ export function createH1(ctx: ServerContext, observe: Observe): H1Engine {
     handle(req, res);
   });
 
-  // One timer for every connection's keep-alive timeout, like node:http's own checking interval.
-  const every = Math.max(100, Math.min(1000, Math.floor(s.keepAliveTimeoutMs / 4) || 1000));
-  const sweep = setInterval(() => {
-    const now = performance.now();
-    if (s.keepAliveTimeoutMs > 0)
-      for (const [socket, c] of conns)
-        if (
-          c.active === 0 &&
-          c.idleSince !== 0 &&
-          now - c.idleSince > s.keepAliveTimeoutMs &&
-          drained(socket)
-        )
-          closeSocket(socket);
-  }, every).unref();
+  // --keep-alive-timeout, counted from each connection's last answer.
+  const sweep = idleSweep(s.keepAliveTimeoutMs, (now) => {
+    for (const [socket, c] of conns)
+      if (c.active === 0 && c.idleSince !== 0 && now - c.idleSince > s.keepAliveTimeoutMs && drained(socket))
+        closeSocket(socket);
+  });
 
   return {
     server,

@@ -11,7 +11,7 @@
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import type { Connection } from './connection.js';
+import { idleSweep, type Connection } from './connection.js';
 import type { Observe } from './observe.js';
 import { hostOnly, parseTarget, type EchoRequest } from './request.js';
 import { misdirected, route, tooLarge, type Answer } from './routes.js';
@@ -79,14 +79,11 @@ export function createH2(ctx: ServerContext, observe: Observe): H2Engine {
 
   // Idle sessions (no stream open, none begun for --keep-alive-timeout) end with GOAWAY, found by
   // one timer for all, as HTTP/1's are: session.setTimeout() would refresh a timer on every frame.
-  const every = Math.max(100, Math.min(1000, Math.floor(s.keepAliveTimeoutMs / 4) || 1000));
-  const sweep = setInterval(() => {
-    const now = performance.now();
-    if (s.keepAliveTimeoutMs > 0)
-      for (const [session, c] of sessions)
-        if (c.active === 0 && now - (c.idleSince || c.openedAt) > s.keepAliveTimeoutMs && !session.closed)
-          session.close();
-  }, every).unref();
+  const sweep = idleSweep(s.keepAliveTimeoutMs, (now) => {
+    for (const [session, c] of sessions)
+      if (c.active === 0 && now - (c.idleSince || c.openedAt) > s.keepAliveTimeoutMs && !session.closed)
+        session.close();
+  });
 
   /** Writes the answer and observes it; returns when it was written. */
   const send = (stream: http2.ServerHttp2Stream, c: Connection, r: EchoRequest, a: Answer, start: number) => {
