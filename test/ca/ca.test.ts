@@ -173,7 +173,7 @@ describe('tlsecho ca with the defaults', () => {
       other.stderr,
       /key\.pem already exists and cannot be reused: it is for other names \(.*localhost.*\) \(use --force to re-issue\)/,
     );
-    assert.equal(other.stderr.trim().split('\n').length, 1);
+    assert.equal(other.stderr.trim().split('\n').length, 1, other.stderr);
     assert.equal(readFileSync(join(out, 'server1.tlsecho.test', 'cert.pem'), 'utf8'), leafBefore);
     const forced = await runCli(['ca', '--out', out, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
@@ -363,7 +363,7 @@ describe('tlsecho ca bad input', () => {
       const r = await runCli(['ca', '--out', dir, '--domains', 'x.test']);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, message);
-      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.deepEqual(readdirSync(dir).sort(), before);
     };
     // Key of another root.

@@ -115,7 +115,7 @@ for (const tiers of ['root only', 'root and intermediate'] as const) {
       ] as const) {
         const r = await runCli(['ca', '--out', out, ...args]);
         assert.equal(r.code, 1, r.stdout + r.stderr);
-        assert.equal(r.stderr.trim().split('\n').length, 1);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
         assert.ok(
           r.stderr.includes(
             `${name} is outside the CA's name constraints (tlsecho.test, localhost, 127.0.0.0/8, ::1/128)`,
@@ -205,7 +205,7 @@ describe('tlsecho ca --name-constraints bad input', () => {
       const r = await runCli(['ca', '--out', out, '--domains', 'a.test', ...args]);
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
-      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.ok(!existsSync(out), 'nothing written');
     }
     const plain = join(t.dir, 'plain');

@@ -95,7 +95,7 @@ describe('tlsecho ca p12', () => {
       const r = await runCli(['ca', 'p12', ...args, '--out', pki.out]);
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
-      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: ${r.stderr}`);
     }
     assert.deepEqual(readFileSync(p12), before, 'the existing file is unchanged');
     assert.ok(!existsSync(join(pki.out, 'nobody')));

@@ -238,7 +238,7 @@ describe('client trust and verification', () => {
       const r = await runCli(['client', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
-      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
   });
 });
