@@ -68,6 +68,8 @@ export function certNames(cert: X509Certificate): string[] {
  * label up (RFC 6125: the wildcard stands for exactly one left-most label, never in an IP).
  */
 export function matchingName(exact: ReadonlySet<string>, host: string): string | undefined {
+  // A name already in canonical form needs no canonicalising: this runs for every connection's SNI.
+  if (exact.has(host)) return host;
   const s = canonicalName(host);
   if (exact.has(s)) return s;
   const dot = s.indexOf('.');

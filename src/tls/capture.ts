@@ -38,7 +38,11 @@ export interface ClientHelloCapture {
   handedBack: boolean;
   /** Milliseconds from the start of the capture to its end. */
   waitedMs: number;
-  /** The parsed ClientHello or the reason it could not be, computed on the first call and kept. */
+  /**
+   * The parsed ClientHello or the reason it could not be, parsed anew on each call: a caller that
+   * needs it twice keeps it (the echo keeps its handshake report), so the many objects of a parse
+   * are not held for the whole life of every connection.
+   */
   hello(): ClientHelloResult;
 }
 
@@ -61,11 +65,13 @@ export function captureClientHello(
   return new Promise((resolve) => capture(socket, options, resolve));
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** captureClientHello with a callback, called synchronously at the end: no promise per connection. */
 function capture(socket: Socket, options: CaptureOptions, resolve: (c: ClientHelloCapture) => void): void {
   const started = performance.now();
-  const chunks: Buffer[] = [];
-  let length = 0;
+  // Everything read so far, joined once per read and kept joined, so finish() has nothing to copy.
+  let read: Buffer = EMPTY;
   let done = false;
   let framing: Framing | undefined;
   const finish = (status: CaptureStatus, reason?: string) => {
@@ -76,30 +82,24 @@ function capture(socket: Socket, options: CaptureOptions, resolve: (c: ClientHel
     socket.removeListener('end', onEnd);
     socket.removeListener('error', onError);
     socket.removeListener('close', onEnd);
-    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
     // After 'end' or an error the stream refuses unshift; the connection is over anyway.
     const handedBack = status !== 'closed' && !socket.destroyed && !socket.readableEnded;
-    if (handedBack && bytes.length) socket.unshift(bytes);
-    let parsed: ClientHelloResult | undefined;
+    if (handedBack && read.length) socket.unshift(read);
     resolve({
       status,
       ...(reason === undefined ? {} : { reason }),
-      bytes,
+      bytes: read,
       handedBack,
       waitedMs: performance.now() - started,
       hello: () =>
-        (parsed ??=
-          status === 'complete' && framing ? parseFramed(framing, bytes) : { unparsed: reason ?? status }),
+        status === 'complete' && framing ? parseFramed(framing, read) : { unparsed: reason ?? status },
     });
   };
   const onReadable = () => {
     let chunk: Buffer | null;
     while (!done && (chunk = socket.read() as Buffer | null) !== null) {
-      chunks.push(chunk);
-      length += chunk.length;
-      // Joined once per read and kept joined, so finish() has nothing left to copy.
-      if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks, length));
-      const f = frameClientHello(chunks[0]!);
+      read = read.length === 0 ? chunk : Buffer.concat([read, chunk]);
+      const f = frameClientHello(read);
       if (f.status === 'complete') {
         framing = f;
         finish('complete');
@@ -107,11 +107,11 @@ function capture(socket: Socket, options: CaptureOptions, resolve: (c: ClientHel
     }
   };
   const onEnd = () =>
-    finish('closed', `the client closed after ${length} bytes, before a complete ClientHello`);
-  const onError = (err: Error) => finish('closed', `socket error after ${length} bytes: ${err.message}`);
+    finish('closed', `the client closed after ${read.length} bytes, before a complete ClientHello`);
+  const onError = (err: Error) => finish('closed', `socket error after ${read.length} bytes: ${err.message}`);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const timer = setTimeout(
-    () => finish('timeout', `no complete ClientHello within ${timeoutMs} ms (${length} bytes read)`),
+    () => finish('timeout', `no complete ClientHello within ${timeoutMs} ms (${read.length} bytes read)`),
     timeoutMs,
   );
   socket.on('readable', onReadable);
