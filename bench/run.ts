@@ -217,6 +217,7 @@ function print(o: BenchOptions, setup: Setup, rows: Row[], s: Summary, nginxVers
       `verified client: tlsecho ${tls.tlsecho!.protocol} ${tls.tlsecho!.cipher}, nginx ${tls.nginx!.protocol} ${tls.nginx!.cipher}; ` +
       `wrk offers its last session again when it reconnects (resumption, if the server takes it)\n\n` +
       `${renderTable(rows)}\n\n` +
+      (s.paired ? `${s.paired}\n` : '') +
       `targets: ${s.targets.filter((t) => t.ok).length} of ${s.targets.length} met; results in ${path}\n`,
   );
 }

@@ -2,7 +2,7 @@
 // targets of issue 7, tlsecho/floor ratios against those of issue 14, the table's rows and the
 // summary of the JSON record.
 import type { BenchOptions, ScenarioName } from './options.js';
-import { fmt, median, spread, target, type FloorCell, type Row, type Target } from './report.js';
+import { FLOOR_LABEL, fmt, median, spread, target, type FloorCell, type Row, type Target } from './report.js';
 import { floorsOf, SCENARIO, type FloorName, type Run, type ServerName } from './rounds.js';
 
 /** The floor each scenario's floor target is against: the bare server of the same protocol. */
@@ -17,22 +17,25 @@ export interface Summary {
   rows: Row[];
   targets: Target[];
   summary: Record<string, object>;
+  /** tlsecho/floor paired by round: per scenario and floor, the median and range (none without floors). */
+  paired: string;
 }
 
 export function summarize(o: BenchOptions, runs: Run[], floors: FloorName[]): Summary {
   const med = (s: ScenarioName, server: ServerName, k: 'rps' | 'p50_us' | 'p99_us' | 'cpu_us_per_request') =>
     median(runs.filter((r) => r.scenario === s && r.server === server).map((r) => r[k] ?? NaN));
-  // tlsecho/nginx within each round: a round's runs are seconds apart, so the range shows how much
-  // the machine moved under one round's figures (the table's ratio is of the medians).
-  const roundRatios = (s: ScenarioName, k: 'rps' | 'p99_us') =>
+  // tlsecho/nginx (or a floor) within each round: a round's runs are seconds apart, so the range
+  // shows how much the machine moved under one round's figures (the table's ratio is of the medians).
+  const roundRatios = (s: ScenarioName, k: 'rps' | 'p99_us', against: ServerName = 'nginx') =>
     Array.from({ length: o.rounds }, (_, i) => {
       const of = (server: ServerName) =>
         runs.find((r) => r.scenario === s && r.server === server && r.round === i + 1)?.[k] ?? NaN;
-      return of('tlsecho') / of('nginx');
+      return of('tlsecho') / of(against);
     });
   const rows: Row[] = [];
   const targets: Target[] = [];
   const summary: Record<string, object> = {};
+  const paired: string[] = [];
   for (const s of o.scenarios) {
     const rps = { tlsecho: med(s, 'tlsecho', 'rps'), nginx: med(s, 'nginx', 'rps') };
     const p50 = { tlsecho: med(s, 'tlsecho', 'p50_us'), nginx: med(s, 'nginx', 'p50_us') };
@@ -48,6 +51,14 @@ export function summarize(o: BenchOptions, runs: Run[], floors: FloorName[]): Su
       Object.fromEntries(
         here.map((f) => [f, { figure: fmt.num(of[f]!), ratio: mine / of[f]! } satisfies FloorCell]),
       );
+    for (const f of here) {
+      const per = roundRatios(s, 'rps', f);
+      const range = spread(per);
+      paired.push(
+        `${s} /${FLOOR_LABEL[f]} ${median(per).toFixed(2)}` +
+          (range ? ` (${range[0].toFixed(2)}–${range[1].toFixed(2)})` : ''),
+      );
+    }
     const ft = FLOOR_TARGET[s];
     const floorTarget =
       ft && here.includes(ft.floor)
@@ -118,10 +129,23 @@ export function summarize(o: BenchOptions, runs: Run[], floors: FloorName[]): Su
       floors: Object.fromEntries(
         here.map((f) => [
           f,
-          { rps: floorRps[f], cpu_us_per_request: floorCpu[f], ratio_rps: rps.tlsecho / floorRps[f]! },
+          {
+            rps: floorRps[f],
+            cpu_us_per_request: floorCpu[f],
+            ratio_rps: rps.tlsecho / floorRps[f]!,
+            // Paired by round, which cancels the machine's drift between rounds (the median of
+            // these is the steadier estimate when the machine's speed moves from round to round).
+            ratio_rps_rounds: roundRatios(s, 'rps', f),
+            ratio_rps_paired: median(roundRatios(s, 'rps', f)),
+          },
         ]),
       ),
     };
   }
-  return { rows, targets, summary };
+  return {
+    rows,
+    targets,
+    summary,
+    paired: paired.length ? `tlsecho / floor paired by round, median (range): ${paired.join(', ')}` : '',
+  };
 }

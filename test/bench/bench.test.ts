@@ -38,11 +38,21 @@ interface BenchRecord {
       cpu_us_per_request: { tlsecho: number; nginx: number };
       ratio_rps: number;
       ratio_rps_rounds: number[];
-      floors: Record<string, { rps: number; ratio_rps: number }>;
+      floors: Record<
+        string,
+        { rps: number; ratio_rps: number; ratio_rps_rounds: number[]; ratio_rps_paired: number }
+      >;
     }
   >;
   targets: { name: string; ratio: number; ok: boolean }[];
-  runs: { scenario: string; server: string; requests: number; log_lines?: number }[];
+  runs: {
+    scenario: string;
+    server: string;
+    round: number;
+    rps: number;
+    requests: number;
+    log_lines?: number;
+  }[];
   ca_ms: { tlsecho: number[]; openssl: number[] };
   tlsecho_start_to_ready_ms: number[];
   memory_bytes: Record<'idle' | 'peak_under_load' | 'idle_after_load', { tlsecho: number; nginx: number }>;
@@ -102,6 +112,14 @@ describe('npm run bench', { skip }, () => {
       new RegExp(`^ {2}p99 latency, ms +${num} +${num} +${num} +${num}–${num} +<= 2 (ok|MISSED)$`, 'm'),
     );
     assert.match(r.stdout, /^tlsecho ca vs openssl \(root\+leaf\), ms +[\d,]+ +[\d,]+ \(openssl\)/m);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^tlsecho / floor paired by round, median \\(range\\): echo /node:tls ${num} \\(${num}–${num}\\), ` +
+          `echo /node:http ${num} \\(${num}–${num}\\), .*h2 /node:http2 ${num} \\(${num}–${num}\\)$`,
+        'm',
+      ),
+    );
     assert.match(r.stdout, /^targets: \d of 7 met; results in /m);
 
     const files = readdirSync(results);
@@ -126,7 +144,17 @@ describe('npm run bench', { skip }, () => {
       for (const v of [sum.rps.tlsecho, sum.rps.nginx, ...floorRps, sum.cpu_us_per_request.tlsecho])
         assert.ok(Number.isFinite(v) && v > 0, `${s}: ${JSON.stringify(sum)}`);
       assert.equal(sum.ratio_rps, sum.rps.tlsecho / sum.rps.nginx);
-      for (const f of Object.values(sum.floors)) assert.equal(f.ratio_rps, sum.rps.tlsecho / f.rps);
+      for (const [name, f] of Object.entries(sum.floors)) {
+        assert.equal(f.ratio_rps, sum.rps.tlsecho / f.rps);
+        // Per round, tlsecho's run against the floor's of the same round; their median.
+        const rate = (server: string, round: number) =>
+          record.runs.find((x) => x.scenario === s && x.server === server && x.round === round)!.rps;
+        assert.deepEqual(
+          f.ratio_rps_rounds,
+          [1, 2].map((i) => rate('tlsecho', i) / rate(name, i)),
+        );
+        assert.equal(f.ratio_rps_paired, (f.ratio_rps_rounds[0]! + f.ratio_rps_rounds[1]!) / 2);
+      }
       // Over two rounds the ratio of the medians (a mediant) lies between the rounds' ratios.
       assert.equal(sum.ratio_rps_rounds.length, 2);
       const [lo, hi] = [Math.min(...sum.ratio_rps_rounds), Math.max(...sum.ratio_rps_rounds)];
