@@ -60,6 +60,7 @@ function parseCidr(text: string, what = 'name constraint'): Cidr {
   const family = isIP(addr);
   const bad = (why: string) => new UsageError(`invalid ${what} ${JSON.stringify(text)}: ${why}`);
   if (extra !== undefined || (family !== 4 && family !== 6)) throw bad('not an IP address or range');
+  if (addr.includes('%')) throw bad('an address with a zone (drop the %…)');
   const max = family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!/^\d{1,3}$/.test(prefixText ?? `${max}`) || prefix > max)

@@ -37,6 +37,10 @@ export function validateDnsName(input: string): string {
 export function validateIp(input: string): string {
   const ip = input.trim().replace(/^\[(.*)\]$/, '$1');
   if (!isIP(ip)) throw new UsageError(`invalid IP address ${JSON.stringify(input)}`);
+  if (ip.includes('%'))
+    throw new UsageError(
+      `IP address ${JSON.stringify(input)} has a zone; a certificate holds the address alone (drop the %…)`,
+    );
   return canonicalName(ip);
 }
 
@@ -51,7 +55,11 @@ export function folderName(firstName: string): string {
  */
 export function canonicalName(name: string): string {
   const n = name.toLowerCase();
-  return isIP(n) === 6 ? new URL(`http://[${n}]/`).hostname.slice(1, -1) : n;
+  if (isIP(n) !== 6) return n;
+  // net.isIP takes a zone (fe80::1%eth0), the URL parser refuses it, and no certificate names
+  // one: such a name (a client's SNI or Host may be one) stays as it is and matches nothing.
+  if (n.includes('%')) return n;
+  return new URL(`http://[${n}]/`).hostname.slice(1, -1);
 }
 
 /** The DNS names and IP addresses of a certificate's subjectAltName, in canonical form. */

@@ -120,6 +120,11 @@ describe('npm run bench', { skip }, () => {
         'm',
       ),
     );
+    // …and its figures are the record's paired medians.
+    const printed =
+      /^tlsecho \/ floor paired by round.*: echo \/node:tls ([\d.]+) .*h2 \/node:http2 ([\d.]+) /m.exec(
+        r.stdout,
+      );
     assert.match(r.stdout, /^targets: \d of 7 met; results in /m);
 
     const files = readdirSync(results);
@@ -135,6 +140,13 @@ describe('npm run bench', { skip }, () => {
         'new connections/s (wrk) vs node:tls floor',
         '/ping, full TLS handshake each (s_time)/s',
         'HTTP/2 keep-alive echo req/s vs node:http2 floor',
+      ],
+    );
+    assert.deepEqual(
+      [printed?.[1], printed?.[2]],
+      [
+        record.summary.echo!.floors['tls-floor']!.ratio_rps_paired.toFixed(2),
+        record.summary.h2!.floors['http2-floor']!.ratio_rps_paired.toFixed(2),
       ],
     );
     for (const s of SCENARIOS) {

@@ -314,6 +314,10 @@ describe('tlsecho ca bad input', () => {
     );
     await fails(['--domains', 'foo.*.test'], /wildcard is only allowed as the leftmost label/);
     await fails(['--ip-addresses', '300.1.2.3'], /invalid IP address "300.1.2.3"/);
+    await fails(
+      ['--ip-addresses', 'fe80::1%eth0'],
+      /IP address "fe80::1%eth0" has a zone; a certificate holds/,
+    );
     await fails(['--days', '0'], /invalid --days: "0"/);
     await fails(['--ca-alg', 'dsa'], /invalid --ca-alg: "dsa" is not one of ecdsa, rsa/);
     await fails([], /invalid --rsa-bits \(from environment variable TLSECHO_RSA_BITS\)/, 2, {

@@ -196,6 +196,11 @@ describe('tlsecho ca --name-constraints bad input', () => {
         /invalid name constraint "300\.1\.1\.1\/8": not an IP address or range/,
         2,
       ],
+      [
+        ['--name-constraints', 'a.test,fe80::1%eth0/64'],
+        /invalid name constraint "fe80::1%eth0\/64": an address with a zone/,
+        2,
+      ],
       [['--name-constraints', '*.a.test'], /no wildcards/, 2],
       [['--name-constraints', 'bad_name.test'], /invalid DNS name "bad_name\.test"/, 2],
       [['--name-constraints', '127.0.0.0/8'], /needs at least one DNS name/, 2],

@@ -9,9 +9,28 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server/index.js';
 import { startWithPki } from '../helpers/server.js';
 import { makePki, tempDir, TEST_DOMAIN, type TestPki } from '../helpers/pki.js';
-import { httpGet, httpsGet, metricValue, rawExchange } from './requests.js';
+import { h2Session, httpGet, httpsGet, metricValue, rawExchange } from './requests.js';
 
 const NAMES = [1, 2, 3].map((i) => `server${i}.${TEST_DOMAIN}`);
+
+/** One HTTP/2 GET / with the given :authority on a verified session; its status and body. */
+async function h2Get(port: number, ca: string, servername: string, authority: string) {
+  const { session } = h2Session(port, ca, servername);
+  try {
+    return await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = session.request({ ':path': '/', ':authority': authority });
+      let status = 0;
+      let body = '';
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => resolve({ status, body }));
+      req.on('error', reject);
+    });
+  } finally {
+    session.close();
+  }
+}
 
 describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
   const t = tempDir();
@@ -205,6 +224,28 @@ describe('tlsecho server: echo, ping and the plain-HTTP port', () => {
       'pong\n',
     );
   });
+
+  it(
+    'takes an SNI, Host or :authority naming an IPv6 address with a zone (fe80::1%eth0) in its stride',
+    { timeout: 20_000 },
+    async () => {
+      // Such an SNI once threw inside the connection's set-up and ended the process.
+      await assert.rejects(
+        httpsGet({ port: server.httpsPort, ca, servername: 'fe80::1%eth0' }),
+        /ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames/,
+      );
+      for (const host of ['[fe80::1%eth0]', '[fe80::1%25eth0]:8443']) {
+        const r = await httpsGet({ port: server.httpsPort, ca, servername: NAMES[0], headers: { host } });
+        assert.equal(r.status, 400, `Host ${host}: ${r.body}`);
+      }
+      const h2 = await h2Get(server.httpsPort, ca, NAMES[0]!, '[fe80::1%eth0]');
+      assert.equal(h2.status, 421, h2.body);
+      assert.equal(
+        (await httpsGet({ port: server.httpsPort, ca, servername: NAMES[0], path: '/ping' })).body,
+        'pong\n',
+      );
+    },
+  );
 
   it('answers an oversized header with 431', async () => {
     const r = await httpsGet({

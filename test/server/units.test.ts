@@ -55,6 +55,7 @@ describe('serverNameLabeler(names)(sni)', () => {
     ['server9.tlsecho.test', 'other'],
     ['localhost', 'other'], // no dot at all
     ['', 'other'],
+    ['fe80::1%eth0', 'other'], // an IPv6 address with a zone: no URL form, in no certificate
     [undefined, 'none'], // no SNI sent
   ];
   for (const [sni, want] of rows)
@@ -237,6 +238,7 @@ describe('certificateCovers(names)(host) and authorityMatchesSni(authority, sni)
     ['127.0.0.1', true],
     ['::1', true], // OpenSSL writes it 0:0:0:0:0:0:0:1
     ['[::1]', true],
+    ['[::1%lo]', false], // a zone names no certificate's address
     ['bank.example', false],
     ['', false],
   ];
