@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -78,7 +79,14 @@ describe('tlsecho ca install --stores system,java', { skip: skipSystem }, () => 
     for (const f of flavor ? readdirSync(flavor.dir) : [])
       if (!anchorsBefore.includes(f)) rmSync(join(flavor!.dir, f), { force: true });
     if (flavor) spawnSync(flavor.update[0]!, flavor.update.slice(1), { stdio: 'ignore', timeout: 120_000 });
-    for (const [i, f] of files.entries()) if (existsSync(`${saved}-${i}`)) copyFileSync(`${saved}-${i}`, f);
+    // Copied beside the store and renamed over it, as update-ca-certificates replaces its bundle:
+    // Node reads the bundle at the start of every process (NODE_EXTRA_CA_CERTS names it on this
+    // machine), and a bundle caught half-copied makes a concurrent test's Node print a warning.
+    for (const [i, f] of files.entries()) {
+      if (!existsSync(`${saved}-${i}`)) continue;
+      copyFileSync(`${saved}-${i}`, `${f}.tlsecho-restore`);
+      renameSync(`${f}.tlsecho-restore`, f);
+    }
     t.cleanup();
   });
 
