@@ -51,8 +51,10 @@ export function summarize(o: BenchOptions, runs: Run[], floors: FloorName[]): Su
       Object.fromEntries(
         here.map((f) => [f, { figure: fmt.num(of[f]!), ratio: mine / of[f]! } satisfies FloorCell]),
       );
+    // tlsecho/floor paired by round: the line under the table and the record's fields.
+    const perRound = Object.fromEntries(here.map((f) => [f, roundRatios(s, 'rps', f)]));
     for (const f of here) {
-      const per = roundRatios(s, 'rps', f);
+      const per = perRound[f]!;
       const range = spread(per);
       paired.push(
         `${s} /${FLOOR_LABEL[f]} ${median(per).toFixed(2)}` +
@@ -135,8 +137,8 @@ export function summarize(o: BenchOptions, runs: Run[], floors: FloorName[]): Su
             ratio_rps: rps.tlsecho / floorRps[f]!,
             // Paired by round, which cancels the machine's drift between rounds (the median of
             // these is the steadier estimate when the machine's speed moves from round to round).
-            ratio_rps_rounds: roundRatios(s, 'rps', f),
-            ratio_rps_paired: median(roundRatios(s, 'rps', f)),
+            ratio_rps_rounds: perRound[f],
+            ratio_rps_paired: median(perRound[f]!),
           },
         ]),
       ),
